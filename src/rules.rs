@@ -1,0 +1,1 @@
+//! Placeholder: the rule catalogue (being written).

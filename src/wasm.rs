@@ -1,0 +1,1 @@
+//! Placeholder: Wasm module inspection (being written).
