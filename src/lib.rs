@@ -1,4 +1,15 @@
 //! wasm-image: build, read and check WebAssembly OCI images.
+//!
+//! The crate models the Wasm image variants of spec/ ([`variant`], [`config`],
+//! [`manifest`]), builds images ([`build`]), and keeps them in stores
+//! ([`store`]): OCI layout directories and OCI archives.
 
+pub mod config;
+pub mod digest;
+pub mod json;
+pub mod limits;
+pub mod manifest;
+pub mod media_type;
 pub mod rules;
+pub mod store;
 pub mod wasm;

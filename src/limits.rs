@@ -1,0 +1,64 @@
+//! Named bounds on everything read from input. A document, blob or archive
+//! beyond a bound is refused with an error that names the bound, before the
+//! bytes are read, so hostile input costs neither unbounded memory nor time.
+
+/// Largest manifest or index document read (4 MiB, as registries commonly enforce).
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+/// Largest config blob read.
+pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
+/// Largest `index.json` of a layout (it grows with the number of images).
+pub const MAX_INDEX_BYTES: u64 = 16 << 20;
+/// Largest `oci-layout` header.
+pub const MAX_LAYOUT_HEADER_BYTES: u64 = 64 << 10;
+/// Deepest JSON nesting accepted in any document.
+pub const MAX_JSON_DEPTH: usize = 64;
+/// Most entries read from one tar layer.
+pub const MAX_TAR_ENTRIES: u64 = 10_000;
+/// Largest total decompressed size of one compressed layer.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 512 << 20;
+/// Largest ratio of decompressed to compressed bytes, applied past [`RATIO_FREE_BYTES`].
+pub const MAX_DECOMPRESSION_RATIO: u64 = 100;
+/// Output that may be produced before the decompression ratio is enforced.
+pub const RATIO_FREE_BYTES: u64 = 1 << 20;
+/// Largest Wasm module the proxy consumers load (Istio and Envoy Gateway: 256 MiB).
+pub const CONSUMER_MAX_MODULE_BYTES: u64 = 256 << 20;
+/// Largest layer blob read by default.
+pub const MAX_LAYER_BYTES: u64 = 4 << 30;
+/// Most entries in one OCI archive.
+pub const MAX_ARCHIVE_ENTRIES: u64 = 100_000;
+
+/// The bounds in force for one operation; every field defaults to the constant of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// See [`MAX_MANIFEST_BYTES`].
+    pub max_manifest_bytes: u64,
+    /// See [`MAX_CONFIG_BYTES`].
+    pub max_config_bytes: u64,
+    /// See [`MAX_INDEX_BYTES`].
+    pub max_index_bytes: u64,
+    /// See [`MAX_JSON_DEPTH`].
+    pub max_json_depth: usize,
+    /// See [`MAX_TAR_ENTRIES`].
+    pub max_tar_entries: u64,
+    /// See [`MAX_DECOMPRESSED_BYTES`].
+    pub max_decompressed_bytes: u64,
+    /// See [`MAX_DECOMPRESSION_RATIO`].
+    pub max_decompression_ratio: u64,
+    /// See [`MAX_LAYER_BYTES`].
+    pub max_layer_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_manifest_bytes: MAX_MANIFEST_BYTES,
+            max_config_bytes: MAX_CONFIG_BYTES,
+            max_index_bytes: MAX_INDEX_BYTES,
+            max_json_depth: MAX_JSON_DEPTH,
+            max_tar_entries: MAX_TAR_ENTRIES,
+            max_decompressed_bytes: MAX_DECOMPRESSED_BYTES,
+            max_decompression_ratio: MAX_DECOMPRESSION_RATIO,
+            max_layer_bytes: MAX_LAYER_BYTES,
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! An OCI image layout directory (`oci-layout`, `index.json`, `blobs/<alg>/<encoded>`).
+//!
+//! Blobs are written to a temporary file beside their final path, hashed on
+//! the way, synced and renamed into place; `index.json` is replaced the same
+//! way at commit. An interrupted write therefore leaves the old layout readable.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::{ImageStore, LAYOUT_HEADER, LAYOUT_VERSION, StoreError, WritableStore, copy_verified};
+use crate::digest::Digest;
+use crate::limits::{MAX_INDEX_BYTES, MAX_LAYOUT_HEADER_BYTES};
+use crate::manifest::RootIndex;
+
+/// An OCI image layout on disk.
+#[derive(Debug)]
+pub struct Layout {
+    root: PathBuf,
+    index: RootIndex,
+    dirty: bool,
+}
+
+impl Layout {
+    /// Opens an existing layout, checking its header and reading its index.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let root = root.as_ref().to_path_buf();
+        let not_layout = |reason: String| StoreError::NotALayout {
+            path: root.clone(),
+            reason,
+        };
+        let header_path = root.join("oci-layout");
+        let header = read_bounded(&header_path, MAX_LAYOUT_HEADER_BYTES).map_err(|e| match e {
+            StoreError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                not_layout("no oci-layout file: not an OCI image layout".into())
+            }
+            other => other,
+        })?;
+        check_header(&header).map_err(not_layout)?;
+        let index_bytes = read_bounded(&root.join("index.json"), MAX_INDEX_BYTES)?;
+        let index = RootIndex::parse(&index_bytes, MAX_INDEX_BYTES)?;
+        Ok(Layout {
+            root,
+            index,
+            dirty: false,
+        })
+    }
+
+    /// Opens the layout at `root`, or starts a new one there (the directory is
+    /// created if missing and must otherwise be empty). Nothing is written
+    /// until the first blob or the commit.
+    pub fn open_or_create(root: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let root = root.as_ref();
+        if root.join("oci-layout").exists() {
+            return Self::open(root);
+        }
+        if root.exists() {
+            let mut entries = fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
+            if entries.next().is_some() {
+                return Err(StoreError::NotALayout {
+                    path: root.to_path_buf(),
+                    reason: "exists, is not empty and has no oci-layout file; refusing to write into it".into(),
+                });
+            }
+        }
+        Ok(Layout {
+            root: root.to_path_buf(),
+            index: RootIndex::new(),
+            dirty: true,
+        })
+    }
+
+    /// The layout's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path a blob has (or would have) in this layout.
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.root.join(digest.layout_path())
+    }
+
+    fn ensure_skeleton(&self) -> Result<(), StoreError> {
+        let blobs = self.root.join("blobs");
+        fs::create_dir_all(&blobs).map_err(|e| StoreError::io(&blobs, e))?;
+        let header = self.root.join("oci-layout");
+        if !header.exists() {
+            write_atomically(&header, LAYOUT_HEADER)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks an `oci-layout` header.
+pub fn check_header(bytes: &[u8]) -> Result<(), String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("oci-layout is not JSON: {e}"))?;
+    match value.get("imageLayoutVersion").and_then(|v| v.as_str()) {
+        Some(LAYOUT_VERSION) => Ok(()),
+        Some(other) => Err(format!("imageLayoutVersion {other:?} is not {LAYOUT_VERSION:?}")),
+        None => Err("oci-layout has no imageLayoutVersion string".into()),
+    }
+}
+
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, StoreError> {
+    let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| StoreError::io(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(StoreError::NotALayout {
+            path: path.to_path_buf(),
+            reason: format!("larger than the limit of {limit} bytes"),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Writes a file through a temporary file in the same directory, synced and
+/// renamed over the target, so readers see the old or the new content, never a mix.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomically_with(path, |w| w.write_all(bytes).map_err(|e| StoreError::io(path, e)))
+}
+
+/// Like [`write_atomically`], with the content produced by `fill`.
+pub(crate) fn write_atomically_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".wasm-image-")
+        .tempfile_in(dir)
+        .map_err(|e| StoreError::io(dir, e))?;
+    let mut writer = BufWriter::new(temp);
+    fill(&mut writer)?;
+    let temp = writer
+        .into_inner()
+        .map_err(|e| StoreError::io(path, e.into_error()))?;
+    temp.as_file().sync_all().map_err(|e| StoreError::io(path, e))?;
+    temp.persist(path).map_err(|e| StoreError::io(path, e.error))?;
+    Ok(())
+}
+
+impl ImageStore for Layout {
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn blob_size(&self, digest: &Digest) -> Result<Option<u64>, StoreError> {
+        let path = self.blob_path(digest);
+        match fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(path, e)),
+        }
+    }
+
+    fn open_blob(&self, digest: &Digest) -> Result<Box<dyn Read + '_>, StoreError> {
+        let path = self.blob_path(digest);
+        match File::open(&path) {
+            Ok(f) => Ok(Box::new(f)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::BlobNotFound(digest.clone())),
+            Err(e) => Err(StoreError::io(path, e)),
+        }
+    }
+
+    fn root_index(&self) -> Result<RootIndex, StoreError> {
+        Ok(self.index.clone())
+    }
+}
+
+impl WritableStore for Layout {
+    fn put_blob(&mut self, digest: &Digest, size: u64, content: &mut dyn Read) -> Result<(), StoreError> {
+        if self.blob_size(digest)? == Some(size) {
+            return Ok(());
+        }
+        self.ensure_skeleton()?;
+        let path = self.blob_path(digest);
+        write_atomically_with(&path, |w| copy_verified(digest, size, content, w, &path))
+    }
+
+    fn add_manifest(&mut self, media_type: &str, digest: &Digest, size: u64, tag: Option<&str>) -> Result<(), StoreError> {
+        if self.blob_size(digest)? != Some(size) {
+            return Err(StoreError::BlobNotFound(digest.clone()));
+        }
+        self.index.add(media_type, digest, size, tag);
+        self.dirty = true;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if !self.dirty {
+            return Ok(());
+        }
+        self.ensure_skeleton()?;
+        write_atomically(&self.root.join("index.json"), &self.index.to_bytes())?;
+        self.dirty = false;
+        Ok(())
+    }
+}
