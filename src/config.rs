@@ -76,6 +76,9 @@ pub struct RuntimeConfig {
     /// ABI versions the module implements, e.g. `v0.2.1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abi_versions: Option<Vec<String>>,
+    /// The singular `abi_version` spelling of the solo.io spec's example; read, never written.
+    #[serde(default, rename = "abi_version", skip_serializing_if = "Option::is_none")]
+    pub abi_version_legacy: Option<String>,
     /// Runtime-specific settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<EnvoyConfig>,
@@ -94,6 +97,9 @@ pub struct EnvoyConfig {
     /// Root context ids the filter registers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_ids: Option<Vec<String>>,
+    /// The `root_ids` spelling of the solo.io spec's example; read, never written.
+    #[serde(default, rename = "root_ids", skip_serializing_if = "Option::is_none")]
+    pub root_ids_legacy: Option<Vec<String>>,
     /// Fields this crate does not model, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
