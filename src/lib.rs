@@ -4,12 +4,17 @@
 //! [`manifest`]), builds images ([`build`]), and keeps them in stores
 //! ([`store`]): OCI layout directories and OCI archives.
 
+pub mod build;
+pub mod compat;
 pub mod config;
 pub mod digest;
 pub mod json;
+pub mod image;
 pub mod limits;
 pub mod manifest;
 pub mod media_type;
 pub mod rules;
 pub mod store;
+pub mod target;
+pub mod variant;
 pub mod wasm;
