@@ -1,1 +1,0 @@
-//! Placeholder: Wasm module inspection (being written).
