@@ -313,24 +313,37 @@ impl Default for InspectOptions {
 }
 
 /// Inspects a whole binary without full validation: checks the preamble and
-/// the section framing (every section length, nested sections of a
-/// component) and decodes the sections reported in [`ModuleInfo`]. Fast;
-/// the other sections are skipped unread. No section-size limit applies
-/// beyond [`DEFAULT_MAX_SECTION_SIZE`] for the decoded sections.
+/// the section framing (every section length, the end of nested modules and
+/// components) and decodes only the sections reported in [`ModuleInfo`]; the
+/// others are skipped unread. Fast; used by the encoder. Same as
+/// [`inspect_with`] with `InspectOptions::default()`.
 pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo, WasmError> {
-    run_slice(bytes, InspectOptions::default())
+    inspect_with(bytes, InspectOptions::default())
 }
 
 /// Fully validates a whole binary (`wasmparser::Validator`, stable features
 /// including the component model), then returns what [`inspect`] returns.
+/// Same as [`inspect_with`] with `validate: true` and the default limit.
 pub fn validate(bytes: &[u8]) -> Result<ModuleInfo, WasmError> {
-    run_slice(
+    inspect_with(
         bytes,
         InspectOptions {
             validate: true,
-            max_section_size: DEFAULT_MAX_SECTION_SIZE,
+            ..InspectOptions::default()
         },
     )
+}
+
+/// Inspects or validates a whole binary with explicit options, without
+/// copying it; the result is the one [`StreamingInspector`] gives with the
+/// same options. A slice needs no buffering, so
+/// `max_section_size: u64::MAX` is safe here to accept sections over the
+/// default limit (e.g. a 100 MiB data section) when validating.
+pub fn inspect_with(bytes: &[u8], options: InspectOptions) -> Result<ModuleInfo, WasmError> {
+    let mut machine = Machine::new(options);
+    // The whole input is present: one call with `eof` consumes it all (or fails).
+    machine.advance(bytes, true)?;
+    machine.into_info()
 }
 
 /// Inspects (or, with `options.validate`, validates) a binary read from
@@ -351,13 +364,6 @@ pub fn inspect_reader<R: Read>(
         inspector.push(&chunk[..n])?;
     }
     inspector.finish()
-}
-
-fn run_slice(bytes: &[u8], options: InspectOptions) -> Result<ModuleInfo, WasmError> {
-    let mut machine = Machine::new(options);
-    // The whole input is present: one call with `eof` consumes it all (or fails).
-    machine.advance(bytes, true)?;
-    machine.into_info()
 }
 
 /// Streaming form for big layers: bytes are pushed in chunks as they are read
@@ -450,5 +456,19 @@ impl StreamingInspector {
         let pending = std::mem::take(&mut self.pending);
         self.machine.advance(&pending, true)?;
         self.machine.into_info()
+    }
+}
+
+/// Lets an inspector be the sink of `std::io::copy` or a tee: a push error
+/// becomes an `io::Error` wrapping the [`WasmError`], and
+/// [`finish`](StreamingInspector::finish) returns the typed error.
+impl std::io::Write for StreamingInspector {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.push(buf).map_err(std::io::Error::other)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -530,3 +530,34 @@ fn mutated_binaries_never_panic_and_agree_with_wasmparser() {
         }
     }
 }
+
+#[test]
+fn inspector_is_an_io_sink_and_limit_can_be_lifted() {
+    let bytes = wat(COMPONENT);
+    let mut sink = StreamingInspector::new(opts(true));
+    let copied = std::io::copy(&mut &bytes[..], &mut sink).ok();
+    assert_eq!(copied, Some(bytes.len() as u64));
+    assert_eq!(sink.offset(), bytes.len() as u64);
+    assert_eq!(key(&sink.finish()), key(&validate(&bytes)));
+
+    let mut sink = StreamingInspector::new(opts(false));
+    assert!(std::io::copy(&mut &b"not wasm"[..], &mut sink).is_err());
+    assert!(matches!(sink.finish(), Err(WasmError::NotWasm { .. })));
+
+    let bytes = wat(
+        r#"(module (memory 1) (data (i32.const 0) "0123456789012345678901234567890123456789"))"#,
+    );
+    let capped = InspectOptions {
+        validate: true,
+        max_section_size: 16,
+    };
+    assert!(matches!(
+        inspect_with(&bytes, capped.clone()),
+        Err(WasmError::TooLarge { .. })
+    ));
+    let unlimited = InspectOptions {
+        max_section_size: u64::MAX,
+        ..capped
+    };
+    assert!(inspect_with(&bytes, unlimited).is_ok());
+}
