@@ -6,8 +6,8 @@
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 /// Largest config blob read.
 pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
-/// Largest `index.json` of a layout (it grows with the number of images).
-pub const MAX_INDEX_BYTES: u64 = 16 << 20;
+/// Largest index document, `index.json` of a layout included.
+pub const MAX_INDEX_BYTES: u64 = 4 << 20;
 /// Largest `oci-layout` header.
 pub const MAX_LAYOUT_HEADER_BYTES: u64 = 64 << 10;
 /// Deepest JSON nesting accepted in any document.
@@ -22,8 +22,8 @@ pub const MAX_DECOMPRESSION_RATIO: u64 = 100;
 pub const RATIO_FREE_BYTES: u64 = 1 << 20;
 /// Largest Wasm module the proxy consumers load (Istio and Envoy Gateway: 256 MiB).
 pub const CONSUMER_MAX_MODULE_BYTES: u64 = 256 << 20;
-/// Largest layer blob read by default.
-pub const MAX_LAYER_BYTES: u64 = 4 << 30;
+/// Largest layer a descriptor may declare before it is refused unread.
+pub const MAX_LAYER_BYTES: u64 = 512 << 20;
 /// Most entries in one OCI archive.
 pub const MAX_ARCHIVE_ENTRIES: u64 = 100_000;
 
