@@ -11,15 +11,25 @@ use wasm_image::store::{Layout, Selector};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
-    let module = args.next().unwrap_or_else(|| "testdata/modules/hello.wasm".into());
-    let out = args.next().unwrap_or_else(|| "target/example-layout".into());
+    let module = args
+        .next()
+        .unwrap_or_else(|| "testdata/modules/hello.wasm".into());
+    let out = args
+        .next()
+        .unwrap_or_else(|| "target/example-layout".into());
 
     // Build: the variant is chosen from the module unless `.variant(...)` is called.
     let mut layout = Layout::open_or_create(&out)?;
     let built = ImageBuilder::new(&module)
-        .annotation("org.opencontainers.image.source", "https://example.com/hello")
+        .annotation(
+            "org.opencontainers.image.source",
+            "https://example.com/hello",
+        )
         .build(&mut layout, Some("v1"))?;
-    println!("built {} as {} ({})", built.manifest_digest, built.variant, built.reason);
+    println!(
+        "built {} as {} ({})",
+        built.manifest_digest, built.variant, built.reason
+    );
 
     // Read: open the layout, select the image by tag, inspect its module.
     let layout = Layout::open(&out)?;

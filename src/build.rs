@@ -18,12 +18,13 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::compat;
 use crate::config::{
-    CompatImageConfig, ComponentWorld, EMPTY_CONFIG, OS_WASIP1, OS_WASIP2, RUNTIME_TYPE_ENVOY, RootFs,
-    RuntimeConfig, WASM_ARCHITECTURE, WasmConfig,
+    CompatImageConfig, ComponentWorld, EMPTY_CONFIG, OS_WASIP1, OS_WASIP2, RUNTIME_TYPE_ENVOY,
+    RootFs, RuntimeConfig, WASM_ARCHITECTURE, WasmConfig,
 };
 use crate::digest::{Algorithm, Digest, Digester, HashingWriter};
 use crate::manifest::{
-    self, ANNOTATION_ABI_VERSION, ANNOTATION_RUNTIME_TYPE, ANNOTATION_TITLE, ANNOTATION_WASM_VARIANT, ManifestError,
+    self, ANNOTATION_ABI_VERSION, ANNOTATION_RUNTIME_TYPE, ANNOTATION_TITLE,
+    ANNOTATION_WASM_VARIANT, ManifestError,
 };
 use crate::media_type as mt;
 use crate::store::{StoreError, WritableStore};
@@ -213,7 +214,11 @@ impl ImageBuilder {
     }
 
     /// Builds the image into `store`, tags it, and commits the store.
-    pub fn build(&self, store: &mut dyn WritableStore, tag: Option<&str>) -> Result<BuiltImage, BuildError> {
+    pub fn build(
+        &self,
+        store: &mut dyn WritableStore,
+        tag: Option<&str>,
+    ) -> Result<BuiltImage, BuildError> {
         let (module_digest, module_size, info) = self.inspect()?;
         let (variant, reason) = match self.variant {
             Some(v) => (v, "chosen by the caller".to_owned()),
@@ -229,11 +234,12 @@ impl ImageBuilder {
                 .unwrap_or_else(|| "module.wasm".to_owned())
         });
 
-        let put_bytes = |store: &mut dyn WritableStore, bytes: &[u8]| -> Result<(Digest, u64), BuildError> {
-            let digest = Digest::sha256_of(bytes);
-            store.put_blob(&digest, bytes.len() as u64, &mut &bytes[..])?;
-            Ok((digest, bytes.len() as u64))
-        };
+        let put_bytes =
+            |store: &mut dyn WritableStore, bytes: &[u8]| -> Result<(Digest, u64), BuildError> {
+                let digest = Digest::sha256_of(bytes);
+                store.put_blob(&digest, bytes.len() as u64, &mut &bytes[..])?;
+                Ok((digest, bytes.len() as u64))
+            };
         let put_module = |store: &mut dyn WritableStore| -> Result<(), BuildError> {
             let mut file = self.open_module()?;
             store.put_blob(&module_digest, module_size, &mut file)?;
@@ -263,7 +269,11 @@ impl ImageBuilder {
                     module_size,
                     &[(ANNOTATION_TITLE, &title)],
                 )?;
-                (mt::OCI_MANIFEST, manifest::descriptor(mt::WASM_CONFIG_V0, &config.0, config.1)?, vec![layer])
+                (
+                    mt::OCI_MANIFEST,
+                    manifest::descriptor(mt::WASM_CONFIG_V0, &config.0, config.1)?,
+                    vec![layer],
+                )
             }
             Variant::WasmContentV1 => {
                 put_module(store)?;
@@ -283,13 +293,14 @@ impl ImageBuilder {
             Variant::WasmOci => {
                 put_module(store)?;
                 let runtime = runtime_config.unwrap_or_default();
-                let parsed: RuntimeConfig =
-                    serde_json::from_slice(&runtime).map_err(|e| BuildError::RuntimeConfig(e.to_string()))?;
+                let parsed: RuntimeConfig = serde_json::from_slice(&runtime)
+                    .map_err(|e| BuildError::RuntimeConfig(e.to_string()))?;
                 let config = put_bytes(store, &runtime)?;
                 if let Some(versions) = parsed.abi_versions.as_ref().filter(|v| !v.is_empty()) {
                     manifest_annotations.insert(ANNOTATION_ABI_VERSION.into(), versions.join(","));
                 }
-                manifest_annotations.insert(ANNOTATION_RUNTIME_TYPE.into(), parsed.runtime_type.clone());
+                manifest_annotations
+                    .insert(ANNOTATION_RUNTIME_TYPE.into(), parsed.runtime_type.clone());
                 let layers = vec![
                     manifest::descriptor_with_annotations(
                         mt::MODULE_WASM_CONFIG,
@@ -304,7 +315,11 @@ impl ImageBuilder {
                         &[(ANNOTATION_TITLE, "filter.wasm")],
                     )?,
                 ];
-                (mt::OCI_MANIFEST, manifest::descriptor(mt::MODULE_WASM_CONFIG, &config.0, config.1)?, layers)
+                (
+                    mt::OCI_MANIFEST,
+                    manifest::descriptor(mt::MODULE_WASM_CONFIG, &config.0, config.1)?,
+                    layers,
+                )
             }
             Variant::CompatOci | Variant::CompatDocker => {
                 let docker = variant == Variant::CompatDocker;
@@ -324,7 +339,11 @@ impl ImageBuilder {
                 };
                 let config = put_bytes(store, &serde_json::to_vec(&config).map_err(json_err)?)?;
                 let (manifest_type, config_type, layer_type) = if docker {
-                    (mt::DOCKER_MANIFEST, mt::DOCKER_CONFIG, mt::DOCKER_LAYER_TAR_GZIP)
+                    (
+                        mt::DOCKER_MANIFEST,
+                        mt::DOCKER_CONFIG,
+                        mt::DOCKER_LAYER_TAR_GZIP,
+                    )
                 } else {
                     manifest_annotations.insert(ANNOTATION_WASM_VARIANT.into(), "compat".into());
                     (mt::OCI_MANIFEST, mt::OCI_CONFIG, mt::OCI_LAYER_TAR_GZIP)
@@ -335,7 +354,11 @@ impl ImageBuilder {
                     layer_size,
                     &[(ANNOTATION_TITLE, "plugin.tar.gz")],
                 )?;
-                (manifest_type, manifest::descriptor(config_type, &config.0, config.1)?, vec![layer])
+                (
+                    manifest_type,
+                    manifest::descriptor(config_type, &config.0, config.1)?,
+                    vec![layer],
+                )
             }
             Variant::Runwasi | Variant::Spin | Variant::Unknown => {
                 return Err(BuildError::Unsupported(format!(
@@ -385,7 +408,12 @@ impl ImageBuilder {
                     .into(),
             ));
         }
-        if self.runtime_config.is_some() && !matches!(variant, Variant::WasmOci | Variant::CompatOci | Variant::CompatDocker) {
+        if self.runtime_config.is_some()
+            && !matches!(
+                variant,
+                Variant::WasmOci | Variant::CompatOci | Variant::CompatDocker
+            )
+        {
             return Err(BuildError::Unsupported(format!(
                 "a runtime config goes only into wasm-oci and compat images, not {variant}"
             )));
@@ -396,18 +424,25 @@ impl ImageBuilder {
             ));
         }
         if self.author.is_some() && variant != Variant::Cncf {
-            return Err(BuildError::Unsupported(format!("an author goes only into cncf configs, not {variant}")));
+            return Err(BuildError::Unsupported(format!(
+                "an author goes only into cncf configs, not {variant}"
+            )));
         }
         Ok(())
     }
 
     /// The runtime config to store, checked, or the one derived from the module for wasm-oci.
-    fn runtime_config_for(&self, variant: Variant, info: &ModuleInfo) -> Result<Option<Vec<u8>>, BuildError> {
+    fn runtime_config_for(
+        &self,
+        variant: Variant,
+        info: &ModuleInfo,
+    ) -> Result<Option<Vec<u8>>, BuildError> {
         if let Some(given) = &self.runtime_config {
-            let value: serde_json::Value =
-                serde_json::from_slice(given).map_err(|e| BuildError::RuntimeConfig(e.to_string()))?;
+            let value: serde_json::Value = serde_json::from_slice(given)
+                .map_err(|e| BuildError::RuntimeConfig(e.to_string()))?;
             if variant == Variant::WasmOci {
-                serde_json::from_value::<RuntimeConfig>(value).map_err(|e| BuildError::RuntimeConfig(e.to_string()))?;
+                serde_json::from_value::<RuntimeConfig>(value)
+                    .map_err(|e| BuildError::RuntimeConfig(e.to_string()))?;
             }
             return Ok(Some(given.clone()));
         }
@@ -416,7 +451,12 @@ impl ImageBuilder {
         }
         let config = RuntimeConfig {
             runtime_type: RUNTIME_TYPE_ENVOY.to_owned(),
-            abi_versions: Some(info.proxy_abi.iter().map(|abi| abi.version().to_owned()).collect()),
+            abi_versions: Some(
+                info.proxy_abi
+                    .iter()
+                    .map(|abi| abi.version().to_owned())
+                    .collect(),
+            ),
             abi_version_legacy: None,
             config: None,
             extra: Default::default(),
@@ -439,11 +479,17 @@ impl ImageBuilder {
         let mut temp = tempfile::tempfile().map_err(temp_err)?;
         let mut module = self.open_module()?;
         let mut hashing = HashingWriter::new(&mut temp, Algorithm::Sha256);
-        let diff_id = compat::write_layer(&mut module, module_size, runtime_config, mtime, &mut hashing)
-            .map_err(|source| BuildError::Read {
-                path: self.module.clone(),
-                source,
-            })?;
+        let diff_id = compat::write_layer(
+            &mut module,
+            module_size,
+            runtime_config,
+            mtime,
+            &mut hashing,
+        )
+        .map_err(|source| BuildError::Read {
+            path: self.module.clone(),
+            source,
+        })?;
         let (_, layer_digest, layer_size) = hashing.finish();
         temp.rewind().map_err(temp_err)?;
         store.put_blob(&layer_digest, layer_size, &mut temp)?;

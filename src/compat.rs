@@ -42,9 +42,17 @@ pub fn write_layer(
         h.set_entry_type(tar::EntryType::Regular);
         h
     };
-    tar.append_data(&mut header(module_size), PLUGIN_FILE, module.take(module_size))?;
+    tar.append_data(
+        &mut header(module_size),
+        PLUGIN_FILE,
+        module.take(module_size),
+    )?;
     if let Some(config) = runtime_config {
-        tar.append_data(&mut header(config.len() as u64), RUNTIME_CONFIG_FILE, config)?;
+        tar.append_data(
+            &mut header(config.len() as u64),
+            RUNTIME_CONFIG_FILE,
+            config,
+        )?;
     }
     let hashing = tar.into_inner()?;
     let (gzip, diff_id, _) = hashing.finish();
@@ -109,7 +117,9 @@ impl<R: Read> Read for Bounded<R> {
             return Err(io::Error::other("decompressed size limit"));
         }
         let compressed = self.decoder.get_ref().count.max(1);
-        if self.out > RATIO_FREE_BYTES && self.out / compressed > self.limits.max_decompression_ratio {
+        if self.out > RATIO_FREE_BYTES
+            && self.out / compressed > self.limits.max_decompression_ratio
+        {
             self.tripped = Some(CompatError::Ratio(self.limits.max_decompression_ratio));
             return Err(io::Error::other("decompression ratio limit"));
         }
@@ -125,7 +135,10 @@ pub fn read_plugin(
     sink: &mut dyn FnMut(&[u8]) -> Result<(), String>,
 ) -> Result<(String, u64), CompatError> {
     let mut bounded = Bounded {
-        decoder: GzDecoder::new(Counting { inner: layer, count: 0 }),
+        decoder: GzDecoder::new(Counting {
+            inner: layer,
+            count: 0,
+        }),
         out: 0,
         limits: *limits,
         tripped: None,
@@ -149,7 +162,11 @@ fn find_in_tar(
             return Err(CompatError::TooManyEntries(limits.max_tar_entries));
         }
         let mut entry = entry.map_err(classify)?;
-        let path = entry.path().map_err(CompatError::Tar)?.to_string_lossy().into_owned();
+        let path = entry
+            .path()
+            .map_err(CompatError::Tar)?
+            .to_string_lossy()
+            .into_owned();
         let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
         if base != PLUGIN_FILE || !entry.header().entry_type().is_file() {
             continue;
@@ -201,7 +218,10 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!((path.as_str(), size, got.as_slice()), ("plugin.wasm", 8, &module[..]));
+        assert_eq!(
+            (path.as_str(), size, got.as_slice()),
+            ("plugin.wasm", 8, &module[..])
+        );
     }
 
     #[test]
@@ -219,6 +239,9 @@ mod tests {
         let err = read_plugin(&mut &plain[..], &small, &mut |_| Ok(())).unwrap_err();
         assert!(matches!(err, CompatError::TooBig(4096)), "{err}");
         let err = read_plugin(&mut &b"not gzip at all"[..], &limits, &mut |_| Ok(())).unwrap_err();
-        assert!(matches!(err, CompatError::Gzip(_) | CompatError::Tar(_)), "{err}");
+        assert!(
+            matches!(err, CompatError::Gzip(_) | CompatError::Tar(_)),
+            "{err}"
+        );
     }
 }

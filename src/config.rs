@@ -34,7 +34,11 @@ pub struct WasmConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Author; `Some(None)` is an explicit `null`.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub author: Option<Option<String>>,
     /// Always `wasm`.
     pub architecture: String,
@@ -44,7 +48,11 @@ pub struct WasmConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer_digests: Option<Vec<String>>,
     /// The component's world, present for components.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub component: Option<Option<ComponentWorld>>,
     /// Fields this crate does not model, kept verbatim.
     #[serde(flatten)]
@@ -59,7 +67,11 @@ pub struct ComponentWorld {
     /// Top-level import names of the component.
     pub imports: Vec<String>,
     /// The world the component targets; `Some(None)` is an explicit `null`.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target: Option<Option<String>>,
     /// Fields this crate does not model, kept verbatim.
     #[serde(flatten)]
@@ -77,7 +89,11 @@ pub struct RuntimeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abi_versions: Option<Vec<String>>,
     /// The singular `abi_version` spelling of the solo.io spec's example; read, never written.
-    #[serde(default, rename = "abi_version", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "abi_version",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub abi_version_legacy: Option<String>,
     /// Runtime-specific settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -177,9 +177,11 @@ impl Digest {
 
 fn algorithm_is_valid(algorithm: &str) -> bool {
     !algorithm.is_empty()
-        && algorithm
-            .split(['+', '.', '_', '-'])
-            .all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && algorithm.split(['+', '.', '_', '-']).all(|c| {
+            !c.is_empty()
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 impl fmt::Display for Digest {
@@ -382,8 +384,14 @@ mod tests {
             let d = Digest::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
             assert_eq!(d.as_str(), ok);
         }
-        assert_eq!(Digest::parse(EMPTY_JSON).unwrap().algorithm(), Some(Algorithm::Sha256));
-        assert_eq!(Digest::parse("multihash+base58:Qm").unwrap().algorithm(), None);
+        assert_eq!(
+            Digest::parse(EMPTY_JSON).unwrap().algorithm(),
+            Some(Algorithm::Sha256)
+        );
+        assert_eq!(
+            Digest::parse("multihash+base58:Qm").unwrap().algorithm(),
+            None
+        );
     }
 
     #[test]

@@ -55,12 +55,21 @@ pub struct Image {
 
 impl Image {
     /// Reads the image a selector names, verifying manifest and config against their digests.
-    pub fn open(store: &dyn ImageStore, selector: &Selector, limits: &Limits) -> Result<Self, ImageError> {
+    pub fn open(
+        store: &dyn ImageStore,
+        selector: &Selector,
+        limits: &Limits,
+    ) -> Result<Self, ImageError> {
         let entry = store::resolve(&store.root_index()?, selector, &store.describe())?;
         if entry.media_type == mt::OCI_INDEX || entry.media_type == mt::DOCKER_MANIFEST_LIST {
             return Err(ImageError::IsIndex(entry.digest));
         }
-        let manifest_bytes = store::read_blob(store, &entry.digest, Some(entry.size), limits.max_manifest_bytes)?;
+        let manifest_bytes = store::read_blob(
+            store,
+            &entry.digest,
+            Some(entry.size),
+            limits.max_manifest_bytes,
+        )?;
         let manifest = manifest::parse_manifest(&manifest_bytes)?;
         let config = manifest.config();
         let config_bytes = store::read_blob(
@@ -69,7 +78,9 @@ impl Image {
             Some(config.size()),
             limits.max_config_bytes,
         )?;
-        let value: serde_json::Value = serde_json::from_slice(&manifest_bytes).map_err(crate::json::JsonError::from).map_err(ManifestError::from)?;
+        let value: serde_json::Value = serde_json::from_slice(&manifest_bytes)
+            .map_err(crate::json::JsonError::from)
+            .map_err(ManifestError::from)?;
         Ok(Image {
             entry,
             variant: variant::detect(&value),
@@ -87,7 +98,9 @@ impl Image {
         match self.variant {
             Variant::Cncf => find(mt::WASM_LAYER),
             Variant::WasmOci => find(mt::MODULE_WASM_CONTENT_LAYER),
-            Variant::WasmContentV1 | Variant::Spin => find(mt::WASM_CONTENT_LAYER_V1).or_else(|| find(mt::WASM_LAYER)),
+            Variant::WasmContentV1 | Variant::Spin => {
+                find(mt::WASM_CONTENT_LAYER_V1).or_else(|| find(mt::WASM_LAYER))
+            }
             Variant::Runwasi => find(mt::RUNWASI_COMPONENT_LAYER),
             Variant::CompatOci | Variant::CompatDocker => layers.len().checked_sub(1),
             Variant::Unknown => None,
@@ -96,17 +109,33 @@ impl Image {
 
     /// Streams the module out of its layer and inspects it (with full
     /// validation if `validate`), verifying the layer's digest on the way.
-    pub fn inspect_module(&self, store: &dyn ImageStore, limits: &Limits, validate: bool) -> Result<ModuleInfo, ImageError> {
+    pub fn inspect_module(
+        &self,
+        store: &dyn ImageStore,
+        limits: &Limits,
+        validate: bool,
+    ) -> Result<ModuleInfo, ImageError> {
         let index = self.module_layer().ok_or(ImageError::NoModule)?;
         let layer = &self.manifest.layers()[index];
         let digest = manifest::descriptor_digest(layer);
         let size = layer.size();
         if size > limits.max_layer_bytes {
-            return Err(StoreError::TooLarge { digest, size, limit: limits.max_layer_bytes }.into());
+            return Err(StoreError::TooLarge {
+                digest,
+                size,
+                limit: limits.max_layer_bytes,
+            }
+            .into());
         }
-        let mut inspector = StreamingInspector::new(InspectOptions { validate, ..InspectOptions::default() });
-        let algorithm = digest.algorithm().ok_or_else(|| StoreError::UnsupportedAlgorithm(digest.clone()))?;
-        let mut reader = crate::digest::HashingReader::new(store.open_blob(&digest)?.take(size + 1), algorithm);
+        let mut inspector = StreamingInspector::new(InspectOptions {
+            validate,
+            ..InspectOptions::default()
+        });
+        let algorithm = digest
+            .algorithm()
+            .ok_or_else(|| StoreError::UnsupportedAlgorithm(digest.clone()))?;
+        let mut reader =
+            crate::digest::HashingReader::new(store.open_blob(&digest)?.take(size + 1), algorithm);
         let compat = matches!(self.variant, Variant::CompatOci | Variant::CompatDocker);
         if compat {
             let mut failure = None;
@@ -121,11 +150,14 @@ impl Image {
                 Some(w) => ImageError::Wasm(w),
                 None => ImageError::Compat(e),
             })?;
-            std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| StoreError::io(store.describe(), e))?;
+            std::io::copy(&mut reader, &mut std::io::sink())
+                .map_err(|e| StoreError::io(store.describe(), e))?;
         } else {
             let mut buf = vec![0u8; 256 << 10];
             loop {
-                let n = reader.read(&mut buf).map_err(|e| StoreError::io(store.describe(), e))?;
+                let n = reader
+                    .read(&mut buf)
+                    .map_err(|e| StoreError::io(store.describe(), e))?;
                 if n == 0 {
                     break;
                 }
@@ -134,10 +166,19 @@ impl Image {
         }
         let (actual, n) = reader.finish();
         if n != size {
-            return Err(StoreError::SizeMismatch { digest, expected: size, actual: n }.into());
+            return Err(StoreError::SizeMismatch {
+                digest,
+                expected: size,
+                actual: n,
+            }
+            .into());
         }
         if actual != digest {
-            return Err(StoreError::DigestMismatch { expected: digest, actual }.into());
+            return Err(StoreError::DigestMismatch {
+                expected: digest,
+                actual,
+            }
+            .into());
         }
         Ok(inspector.finish()?)
     }
@@ -165,7 +206,11 @@ pub struct ImageSummary {
 }
 
 /// Reads an image and summarises it.
-pub fn summarize(store: &dyn ImageStore, selector: &Selector, limits: &Limits) -> Result<ImageSummary, ImageError> {
+pub fn summarize(
+    store: &dyn ImageStore,
+    selector: &Selector,
+    limits: &Limits,
+) -> Result<ImageSummary, ImageError> {
     let image = Image::open(store, selector, limits)?;
     let (module, module_error) = match image.inspect_module(store, limits, false) {
         Ok(info) => (Some(info), None),

@@ -94,7 +94,10 @@ mod tests {
         let deep = "[".repeat(10_000) + &"]".repeat(10_000);
         assert!(matches!(
             check_depth(deep.as_bytes(), 64),
-            Err(JsonError::TooDeep { limit: 64, offset: 64 })
+            Err(JsonError::TooDeep {
+                limit: 64,
+                offset: 64
+            })
         ));
         assert!(check_depth(br#"{"a":"[[[[[[\"[[["}"#, 2).is_ok());
         assert!(parse_bounded::<serde_json::Value>(b"{}", 1, 4).is_err());

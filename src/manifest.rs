@@ -87,7 +87,11 @@ pub fn encode<T: serde::Serialize>(document: &T) -> Vec<u8> {
 }
 
 /// Builds a descriptor from its three required fields.
-pub fn descriptor(media_type: &str, digest: &Digest, size: u64) -> Result<Descriptor, ManifestError> {
+pub fn descriptor(
+    media_type: &str,
+    digest: &Digest,
+    size: u64,
+) -> Result<Descriptor, ManifestError> {
     let digest = oci_spec::image::Digest::from_str(digest.as_str())?;
     Ok(Descriptor::new(MediaType::from(media_type), size, digest))
 }
@@ -295,8 +299,14 @@ mod tests {
     #[test]
     fn strict_manifest_reader_checks_what_oci_spec_does_not() {
         let m = br#"{"schemaVersion":1,"config":{"mediaType":"a/b","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
-        assert!(matches!(parse_manifest(m), Err(ManifestError::SchemaVersion(1))));
+        assert!(matches!(
+            parse_manifest(m),
+            Err(ManifestError::SchemaVersion(1))
+        ));
         let m = String::from_utf8_lossy(m).replace(r#""schemaVersion":1"#, r#""schemaVersion":2"#);
-        assert!(matches!(parse_manifest(m.as_bytes()), Err(ManifestError::NoLayers)));
+        assert!(matches!(
+            parse_manifest(m.as_bytes()),
+            Err(ManifestError::NoLayers)
+        ));
     }
 }

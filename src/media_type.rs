@@ -51,7 +51,8 @@ pub const WASM_CONTENT_BUNDLE_V1: &str = "application/vnd.wasm.content.bundle.v1
 pub const SPIN_APPLICATION_CONFIG: &str = "application/vnd.fermyon.spin.application.v1+config";
 
 /// runwasi component layer.
-pub const RUNWASI_COMPONENT_LAYER: &str = "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm";
+pub const RUNWASI_COMPONENT_LAYER: &str =
+    "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm";
 
 /// Whether `value` follows the RFC 6838 grammar as the image spec's v1.1.1
 /// schema states it: `^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$`.
@@ -63,7 +64,10 @@ pub fn is_valid(value: &str) -> bool {
             && bytes[0].is_ascii_alphanumeric()
             && bytes[1..].iter().all(|&b| {
                 b.is_ascii_alphanumeric()
-                    || matches!(b, b'!' | b'#' | b'$' | b'&' | b'^' | b'_' | b'.' | b'+' | b'-')
+                    || matches!(
+                        b,
+                        b'!' | b'#' | b'$' | b'&' | b'^' | b'_' | b'.' | b'+' | b'-'
+                    )
             })
     }
     match value.split_once('/') {
@@ -81,7 +85,15 @@ mod tests {
         let long = "a".repeat(127);
         assert!(is_valid(OCI_MANIFEST));
         assert!(is_valid(&format!("{long}/{long}")));
-        for bad in ["application", ".foo/bar", "foo/.bar", "a/b/c", "", "foo/", "/bar"] {
+        for bad in [
+            "application",
+            ".foo/bar",
+            "foo/.bar",
+            "a/b/c",
+            "",
+            "foo/",
+            "/bar",
+        ] {
             assert!(!is_valid(bad), "{bad}");
         }
         assert!(!is_valid(&format!("{long}a/b")));

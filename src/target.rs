@@ -58,13 +58,15 @@ impl Target {
                 selector: Selector::Digest(digest),
             });
         }
-        if let Some((path, tag)) = text.rsplit_once(':') {
-            if !path.is_empty() && !tag.is_empty() && !tag.contains('/') {
-                return Ok(Target {
-                    path: path.into(),
-                    selector: Selector::Tag(tag.to_owned()),
-                });
-            }
+        if let Some((path, tag)) = text.rsplit_once(':')
+            && !path.is_empty()
+            && !tag.is_empty()
+            && !tag.contains('/')
+        {
+            return Ok(Target {
+                path: path.into(),
+                selector: Selector::Tag(tag.to_owned()),
+            });
         }
         Err(TargetError::Missing(text.to_owned()))
     }
@@ -98,7 +100,10 @@ mod tests {
             Target::parse(&format!("out@{d}")).unwrap().selector,
             Selector::Digest(Digest::parse(d).unwrap())
         );
-        assert_eq!(Target::parse("out:v1").unwrap().selector, Selector::Tag("v1".into()));
+        assert_eq!(
+            Target::parse("out:v1").unwrap().selector,
+            Selector::Tag("v1".into())
+        );
         assert!(Target::parse("out@sha256:ABC").is_err());
         assert_eq!(Target::parse("src").unwrap().selector, Selector::Only);
     }

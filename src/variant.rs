@@ -82,7 +82,9 @@ impl fmt::Display for Variant {
 
 /// A variant id that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown variant {0:?}: expected one of cncf, compat-oci (or compat), compat-docker, wasm-oci, wasm-content-v1, runwasi, spin")]
+#[error(
+    "unknown variant {0:?}: expected one of cncf, compat-oci (or compat), compat-docker, wasm-oci, wasm-content-v1, runwasi, spin"
+)]
 pub struct UnknownVariant(pub String);
 
 impl FromStr for Variant {
@@ -110,7 +112,12 @@ pub fn detect(manifest: &Value) -> Variant {
     let layer_types: Vec<&str> = manifest
         .get("layers")
         .and_then(Value::as_array)
-        .map(|layers| layers.iter().filter_map(|l| str_at(l, "mediaType")).collect())
+        .map(|layers| {
+            layers
+                .iter()
+                .filter_map(|l| str_at(l, "mediaType"))
+                .collect()
+        })
         .unwrap_or_default();
     let has_layer = |t: &str| layer_types.contains(&t);
     let last_layer = layer_types.last().copied();
@@ -165,20 +172,47 @@ mod tests {
             json!({"schemaVersion": 2, "config": {"mediaType": config},
                    "layers": layers.iter().map(|l| json!({"mediaType": l})).collect::<Vec<_>>()})
         };
-        assert_eq!(detect(&m(mt::WASM_CONFIG_V0, &[mt::WASM_LAYER])), Variant::Cncf);
         assert_eq!(
-            detect(&m(mt::MODULE_WASM_CONFIG, &[mt::MODULE_WASM_CONFIG, mt::MODULE_WASM_CONTENT_LAYER])),
+            detect(&m(mt::WASM_CONFIG_V0, &[mt::WASM_LAYER])),
+            Variant::Cncf
+        );
+        assert_eq!(
+            detect(&m(
+                mt::MODULE_WASM_CONFIG,
+                &[mt::MODULE_WASM_CONFIG, mt::MODULE_WASM_CONTENT_LAYER]
+            )),
             Variant::WasmOci
         );
-        assert_eq!(detect(&m(mt::OCI_CONFIG, &[mt::OCI_LAYER_TAR_GZIP])), Variant::CompatOci);
-        assert_eq!(detect(&m(mt::DOCKER_CONFIG, &[mt::DOCKER_LAYER_TAR_GZIP])), Variant::CompatDocker);
-        assert_eq!(detect(&m(mt::WASM_CONTENT_CONFIG_V1, &[mt::WASM_CONTENT_LAYER_V1])), Variant::WasmContentV1);
-        assert_eq!(detect(&m(mt::OCI_CONFIG, &[mt::RUNWASI_COMPONENT_LAYER])), Variant::Runwasi);
         assert_eq!(
-            detect(&m(mt::OCI_CONFIG, &[mt::WASM_CONTENT_LAYER_V1, mt::SPIN_APPLICATION_CONFIG])),
+            detect(&m(mt::OCI_CONFIG, &[mt::OCI_LAYER_TAR_GZIP])),
+            Variant::CompatOci
+        );
+        assert_eq!(
+            detect(&m(mt::DOCKER_CONFIG, &[mt::DOCKER_LAYER_TAR_GZIP])),
+            Variant::CompatDocker
+        );
+        assert_eq!(
+            detect(&m(mt::WASM_CONTENT_CONFIG_V1, &[mt::WASM_CONTENT_LAYER_V1])),
+            Variant::WasmContentV1
+        );
+        assert_eq!(
+            detect(&m(mt::OCI_CONFIG, &[mt::RUNWASI_COMPONENT_LAYER])),
+            Variant::Runwasi
+        );
+        assert_eq!(
+            detect(&m(
+                mt::OCI_CONFIG,
+                &[mt::WASM_CONTENT_LAYER_V1, mt::SPIN_APPLICATION_CONFIG]
+            )),
             Variant::Spin
         );
-        assert_eq!(detect(&m("application/x-other", &["application/x-thing"])), Variant::Unknown);
-        assert_eq!(detect(&json!({"config": 3, "layers": "no"})), Variant::Unknown);
+        assert_eq!(
+            detect(&m("application/x-other", &["application/x-thing"])),
+            Variant::Unknown
+        );
+        assert_eq!(
+            detect(&json!({"config": 3, "layers": "no"})),
+            Variant::Unknown
+        );
     }
 }

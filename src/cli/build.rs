@@ -56,7 +56,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     }
     let created = match (&args.created, std::env::var("SOURCE_DATE_EPOCH")) {
         (Some(text), _) => Some(build::parse_created(text)?),
-        (None, Ok(epoch)) if !epoch.is_empty() => Some(build::created_from_source_date_epoch(&epoch)?),
+        (None, Ok(epoch)) if !epoch.is_empty() => {
+            Some(build::created_from_source_date_epoch(&epoch)?)
+        }
         _ => None,
     };
     if let Some(created) = created {
@@ -90,7 +92,11 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
                 args.output.display(),
                 args.tag,
                 built.layer_digests.len(),
-                if built.layer_digests.len() == 1 { "" } else { "s" }
+                if built.layer_digests.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
             );
             println!("{}", built.manifest_digest);
         }

@@ -57,8 +57,16 @@ fn render(s: &ImageSummary) -> String {
         }
     }
     let _ = writeln!(out, "layers:");
-    for (i, layer) in field(&s.manifest, "layers").as_array().into_iter().flatten().enumerate() {
-        let title = field(field(layer, "annotations"), "org.opencontainers.image.title");
+    for (i, layer) in field(&s.manifest, "layers")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let title = field(
+            field(layer, "annotations"),
+            "org.opencontainers.image.title",
+        );
         let _ = writeln!(
             out,
             "  {i}: {} {} ({} bytes){}",
@@ -82,7 +90,12 @@ fn render(s: &ImageSummary) -> String {
             };
             let _ = writeln!(out, "module:    {kind}, {} bytes", m.size);
             if let Some(abi) = m.proxy_abi {
-                let _ = writeln!(out, "  proxy-wasm ABI: {} ({})", abi.version(), abi.marker());
+                let _ = writeln!(
+                    out,
+                    "  proxy-wasm ABI: {} ({})",
+                    abi.version(),
+                    abi.marker()
+                );
             }
             let _ = writeln!(out, "  exports: {}", list(&m.exports));
             let _ = writeln!(out, "  imports: {}", list(&m.imports));
@@ -96,5 +109,9 @@ fn render(s: &ImageSummary) -> String {
 }
 
 fn list(items: &[String]) -> String {
-    if items.is_empty() { "(none)".to_owned() } else { items.join(", ") }
+    if items.is_empty() {
+        "(none)".to_owned()
+    } else {
+        items.join(", ")
+    }
 }

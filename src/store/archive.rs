@@ -48,7 +48,9 @@ pub fn is_archive(path: &Path) -> bool {
 }
 
 fn normalise(name: &str) -> String {
-    name.trim_start_matches("./").trim_end_matches('/').to_owned()
+    name.trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 impl Archive {
@@ -65,7 +67,10 @@ impl Archive {
                 .get(name)
                 .ok_or_else(|| not_layout(format!("archive has no {name}: not an OCI archive")))?;
             if member.size > limit {
-                return Err(not_layout(format!("{name} is {} bytes, over the limit of {limit}", member.size)));
+                return Err(not_layout(format!(
+                    "{name} is {} bytes, over the limit of {limit}",
+                    member.size
+                )));
             }
             let mut bytes = Vec::new();
             open_member(&path, *member)?
@@ -74,7 +79,10 @@ impl Archive {
             Ok(bytes)
         };
         check_header(&read_member("oci-layout", MAX_LAYOUT_HEADER_BYTES)?).map_err(not_layout)?;
-        let index = RootIndex::parse(&read_member("index.json", MAX_INDEX_BYTES)?, MAX_INDEX_BYTES)?;
+        let index = RootIndex::parse(
+            &read_member("index.json", MAX_INDEX_BYTES)?,
+            MAX_INDEX_BYTES,
+        )?;
         Ok(Archive {
             path,
             members,
@@ -107,7 +115,11 @@ impl Archive {
 
     fn stage(&mut self) -> Result<&mut Layout, StoreError> {
         if self.staging.is_none() {
-            let parent = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let parent = self
+                .path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             let dir = tempfile::Builder::new()
                 .prefix(".wasm-image-staging-")
                 .tempdir_in(parent)
@@ -162,19 +174,19 @@ impl ImageStore for Archive {
     }
 
     fn blob_size(&self, digest: &Digest) -> Result<Option<u64>, StoreError> {
-        if let Some(staged) = &self.staging {
-            if let Some(size) = staged.layout.blob_size(digest)? {
-                return Ok(Some(size));
-            }
+        if let Some(staged) = &self.staging
+            && let Some(size) = staged.layout.blob_size(digest)?
+        {
+            return Ok(Some(size));
         }
         Ok(self.members.get(&digest.layout_path()).map(|m| m.size))
     }
 
     fn open_blob(&self, digest: &Digest) -> Result<Box<dyn Read + '_>, StoreError> {
-        if let Some(staged) = &self.staging {
-            if staged.layout.blob_size(digest)?.is_some() {
-                return staged.layout.open_blob(digest);
-            }
+        if let Some(staged) = &self.staging
+            && staged.layout.blob_size(digest)?.is_some()
+        {
+            return staged.layout.open_blob(digest);
         }
         let member = self
             .members
@@ -189,14 +201,25 @@ impl ImageStore for Archive {
 }
 
 impl WritableStore for Archive {
-    fn put_blob(&mut self, digest: &Digest, size: u64, content: &mut dyn Read) -> Result<(), StoreError> {
+    fn put_blob(
+        &mut self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+    ) -> Result<(), StoreError> {
         if self.members.get(&digest.layout_path()).map(|m| m.size) == Some(size) {
             return Ok(());
         }
         self.stage()?.put_blob(digest, size, content)
     }
 
-    fn add_manifest(&mut self, media_type: &str, digest: &Digest, size: u64, tag: Option<&str>) -> Result<(), StoreError> {
+    fn add_manifest(
+        &mut self,
+        media_type: &str,
+        digest: &Digest,
+        size: u64,
+        tag: Option<&str>,
+    ) -> Result<(), StoreError> {
         if self.blob_size(digest)? != Some(size) {
             return Err(StoreError::BlobNotFound(digest.clone()));
         }
@@ -253,7 +276,12 @@ enum Source {
 
 /// Writes the archive with fixed headers (mode, owner, time), sorted names,
 /// so the same layout always gives the same archive bytes.
-fn write_tar(out: &mut dyn Write, old: &Path, index: &[u8], blobs: &BTreeMap<String, Source>) -> io::Result<()> {
+fn write_tar(
+    out: &mut dyn Write,
+    old: &Path,
+    index: &[u8],
+    blobs: &BTreeMap<String, Source>,
+) -> io::Result<()> {
     let mut tar = tar::Builder::new(out);
     let header = |size: u64, dir: bool| {
         let mut h = tar::Header::new_ustar();
@@ -262,21 +290,31 @@ fn write_tar(out: &mut dyn Write, old: &Path, index: &[u8], blobs: &BTreeMap<Str
         h.set_uid(0);
         h.set_gid(0);
         h.set_mtime(0);
-        h.set_entry_type(if dir { tar::EntryType::Directory } else { tar::EntryType::Regular });
+        h.set_entry_type(if dir {
+            tar::EntryType::Directory
+        } else {
+            tar::EntryType::Regular
+        });
         h
     };
-    let put_file = |tar: &mut tar::Builder<&mut dyn Write>, name: &str, size: u64, data: &mut dyn Read| {
-        let mut h = header(size, false);
-        tar.append_data(&mut h, name, data)
-    };
-    put_file(&mut tar, "oci-layout", super::LAYOUT_HEADER.len() as u64, &mut &super::LAYOUT_HEADER[..])?;
+    let put_file =
+        |tar: &mut tar::Builder<&mut dyn Write>, name: &str, size: u64, data: &mut dyn Read| {
+            let mut h = header(size, false);
+            tar.append_data(&mut h, name, data)
+        };
+    put_file(
+        &mut tar,
+        "oci-layout",
+        super::LAYOUT_HEADER.len() as u64,
+        &mut &super::LAYOUT_HEADER[..],
+    )?;
     put_file(&mut tar, "index.json", index.len() as u64, &mut &index[..])?;
     let mut dirs: Vec<String> = vec!["blobs".into()];
     for name in blobs.keys() {
-        if let Some((dir, _)) = name.rsplit_once('/') {
-            if !dirs.iter().any(|d| d == dir) {
-                dirs.push(dir.to_owned());
-            }
+        if let Some((dir, _)) = name.rsplit_once('/')
+            && !dirs.iter().any(|d| d == dir)
+        {
+            dirs.push(dir.to_owned());
         }
     }
     for dir in &dirs {

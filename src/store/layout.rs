@@ -59,7 +59,9 @@ impl Layout {
             if entries.next().is_some() {
                 return Err(StoreError::NotALayout {
                     path: root.to_path_buf(),
-                    reason: "exists, is not empty and has no oci-layout file; refusing to write into it".into(),
+                    reason:
+                        "exists, is not empty and has no oci-layout file; refusing to write into it"
+                            .into(),
                 });
             }
         }
@@ -97,7 +99,9 @@ pub fn check_header(bytes: &[u8]) -> Result<(), String> {
         serde_json::from_slice(bytes).map_err(|e| format!("oci-layout is not JSON: {e}"))?;
     match value.get("imageLayoutVersion").and_then(|v| v.as_str()) {
         Some(LAYOUT_VERSION) => Ok(()),
-        Some(other) => Err(format!("imageLayoutVersion {other:?} is not {LAYOUT_VERSION:?}")),
+        Some(other) => Err(format!(
+            "imageLayoutVersion {other:?} is not {LAYOUT_VERSION:?}"
+        )),
         None => Err("oci-layout has no imageLayoutVersion string".into()),
     }
 }
@@ -120,7 +124,9 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, StoreError> {
 /// Writes a file through a temporary file in the same directory, synced and
 /// renamed over the target, so readers see the old or the new content, never a mix.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    write_atomically_with(path, |w| w.write_all(bytes).map_err(|e| StoreError::io(path, e)))
+    write_atomically_with(path, |w| {
+        w.write_all(bytes).map_err(|e| StoreError::io(path, e))
+    })
 }
 
 /// Like [`write_atomically`], with the content produced by `fill`.
@@ -139,8 +145,11 @@ pub(crate) fn write_atomically_with(
     let temp = writer
         .into_inner()
         .map_err(|e| StoreError::io(path, e.into_error()))?;
-    temp.as_file().sync_all().map_err(|e| StoreError::io(path, e))?;
-    temp.persist(path).map_err(|e| StoreError::io(path, e.error))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| StoreError::io(path, e))?;
+    temp.persist(path)
+        .map_err(|e| StoreError::io(path, e.error))?;
     Ok(())
 }
 
@@ -163,7 +172,9 @@ impl ImageStore for Layout {
         let path = self.blob_path(digest);
         match File::open(&path) {
             Ok(f) => Ok(Box::new(f)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::BlobNotFound(digest.clone())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(StoreError::BlobNotFound(digest.clone()))
+            }
             Err(e) => Err(StoreError::io(path, e)),
         }
     }
@@ -174,7 +185,12 @@ impl ImageStore for Layout {
 }
 
 impl WritableStore for Layout {
-    fn put_blob(&mut self, digest: &Digest, size: u64, content: &mut dyn Read) -> Result<(), StoreError> {
+    fn put_blob(
+        &mut self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+    ) -> Result<(), StoreError> {
         if self.blob_size(digest)? == Some(size) {
             return Ok(());
         }
@@ -183,7 +199,13 @@ impl WritableStore for Layout {
         write_atomically_with(&path, |w| copy_verified(digest, size, content, w, &path))
     }
 
-    fn add_manifest(&mut self, media_type: &str, digest: &Digest, size: u64, tag: Option<&str>) -> Result<(), StoreError> {
+    fn add_manifest(
+        &mut self,
+        media_type: &str,
+        digest: &Digest,
+        size: u64,
+        tag: Option<&str>,
+    ) -> Result<(), StoreError> {
         if self.blob_size(digest)? != Some(size) {
             return Err(StoreError::BlobNotFound(digest.clone()));
         }

@@ -112,11 +112,22 @@ pub trait ImageStore {
 pub trait WritableStore: ImageStore {
     /// Stores a blob from a stream, hashing while writing; refuses bytes
     /// that do not match `digest` and `size`. A blob already present is kept.
-    fn put_blob(&mut self, digest: &Digest, size: u64, content: &mut dyn Read) -> Result<(), StoreError>;
+    fn put_blob(
+        &mut self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+    ) -> Result<(), StoreError>;
 
     /// Records a manifest (already stored as a blob) in the root index,
     /// optionally under a tag, which moves from any other entry.
-    fn add_manifest(&mut self, media_type: &str, digest: &Digest, size: u64, tag: Option<&str>) -> Result<(), StoreError>;
+    fn add_manifest(
+        &mut self,
+        media_type: &str,
+        digest: &Digest,
+        size: u64,
+        tag: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     /// Publishes the writes atomically: until this returns, readers see the
     /// store as it was; a crash before it leaves the old store intact.
@@ -135,7 +146,11 @@ pub enum Selector {
 }
 
 /// Finds the index entry a selector names.
-pub fn resolve(index: &RootIndex, selector: &Selector, store: &str) -> Result<IndexEntry, StoreError> {
+pub fn resolve(
+    index: &RootIndex,
+    selector: &Selector,
+    store: &str,
+) -> Result<IndexEntry, StoreError> {
     let entries = index.entries()?;
     match selector {
         Selector::Only => match entries.as_slice() {
@@ -167,7 +182,11 @@ pub fn resolve(index: &RootIndex, selector: &Selector, store: &str) -> Result<In
 
 fn tag_list(entries: &[IndexEntry]) -> String {
     let tags: Vec<&str> = entries.iter().filter_map(|e| e.tag.as_deref()).collect();
-    if tags.is_empty() { "none".to_owned() } else { tags.join(", ") }
+    if tags.is_empty() {
+        "none".to_owned()
+    } else {
+        tags.join(", ")
+    }
 }
 
 /// Reads a whole blob into memory, refusing it if it is larger than `limit`
