@@ -14,6 +14,7 @@ pub mod limits;
 pub mod manifest;
 pub mod media_type;
 pub mod rules;
+pub mod sign;
 pub mod store;
 pub mod target;
 pub mod variant;

@@ -27,6 +27,21 @@ pub const MAX_LAYER_BYTES: u64 = 512 << 20;
 /// Most entries in one OCI archive.
 pub const MAX_ARCHIVE_ENTRIES: u64 = 100_000;
 
+/// Largest key file (PEM private or public key) read.
+pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
+/// Largest signature payload (simple-signing blob) read from a store.
+pub const MAX_SIGNATURE_PAYLOAD_BYTES: u64 = 64 << 10;
+/// Largest decoded signature accepted (bytes).
+pub const MAX_SIGNATURE_BYTES: usize = 1024;
+/// Most signature layers or referrers examined for one image.
+pub const MAX_SIGNATURES: usize = 256;
+/// Largest Sigstore bundle read (file or blob).
+pub const MAX_BUNDLE_BYTES: u64 = 1 << 20;
+/// Largest trusted root file read.
+pub const MAX_TRUSTED_ROOT_BYTES: u64 = 4 << 20;
+/// Longest certificate chain followed in a keyless signature.
+pub const MAX_CHAIN_LENGTH: usize = 8;
+
 /// The bounds in force for one operation; every field defaults to the constant of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

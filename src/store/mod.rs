@@ -106,6 +106,49 @@ pub trait ImageStore {
 
     /// The root index: the images of the store and their tags.
     fn root_index(&self) -> Result<RootIndex, StoreError>;
+
+    /// Registry hook: the OCI 1.1 referrers API (`GET /v2/<name>/referrers/<digest>`).
+    /// Returns the descriptors of the manifests whose `subject` is `subject`
+    /// (each with `artifactType` and annotations), or `None` when the store has
+    /// no such API: layouts, archives and registries that answer 404. Callers
+    /// then read the referrers tag schema (tag `sha256-<hex>` holding an index).
+    fn referrers(&self, _subject: &Digest) -> Result<Option<Vec<serde_json::Value>>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// How a store recorded a manifest that has a `subject`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferrerIndexing {
+    /// The store indexes referrers itself (a registry that answered `OCI-Subject`).
+    ByStore,
+    /// The caller must list the manifest in the `sha256-<hex>` fallback tag index.
+    FallbackTag,
+}
+
+/// Tag of cosign's signature manifest for an image: `sha256-<hex>.sig`.
+pub fn signature_tag(subject: &Digest) -> String {
+    format!("{}.sig", referrers_tag(subject))
+}
+
+/// Tag of the OCI 1.1 referrers fallback index for an image: `sha256-<hex>`.
+pub fn referrers_tag(subject: &Digest) -> String {
+    format!("{}-{}", subject.algorithm_name(), subject.encoded())
+}
+
+/// Whether a tag is one of the artifact tags that point at an image's
+/// signatures or referrers (`sha256-<hex>`, with `.sig`, `.att` or `.sbom`),
+/// which [`Selector::Only`] does not count as images.
+pub fn is_artifact_tag(tag: &str) -> bool {
+    let Some(rest) = tag.strip_prefix("sha256-") else {
+        return false;
+    };
+    let hex = rest
+        .strip_suffix(".sig")
+        .or_else(|| rest.strip_suffix(".att"))
+        .or_else(|| rest.strip_suffix(".sbom"))
+        .unwrap_or(rest);
+    hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// A store that can be written. Writes become visible at [`WritableStore::commit`].
@@ -128,6 +171,20 @@ pub trait WritableStore: ImageStore {
         size: u64,
         tag: Option<&str>,
     ) -> Result<(), StoreError>;
+
+    /// Registry hook: records a manifest that has a `subject` (already stored
+    /// as a blob). A registry PUTs it by digest and answers whether it indexed
+    /// it (`OCI-Subject`); layouts and archives keep it as a blob reached from
+    /// the fallback index, which the caller maintains.
+    fn add_referrer(
+        &mut self,
+        _media_type: &str,
+        _digest: &Digest,
+        _size: u64,
+        _subject: &Digest,
+    ) -> Result<ReferrerIndexing, StoreError> {
+        Ok(ReferrerIndexing::FallbackTag)
+    }
 
     /// Publishes the writes atomically: until this returns, readers see the
     /// store as it was; a crash before it leaves the old store intact.
@@ -153,7 +210,13 @@ pub fn resolve(
 ) -> Result<IndexEntry, StoreError> {
     let entries = index.entries()?;
     match selector {
-        Selector::Only => match entries.as_slice() {
+        Selector::Only => match entries
+            .iter()
+            .filter(|e| !e.tag.as_deref().is_some_and(is_artifact_tag))
+            .cloned()
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             [one] => Ok(one.clone()),
             [] => Err(StoreError::NoSuchImage(format!("{store} holds no image"))),
             many => Err(StoreError::NoSuchImage(format!(
