@@ -15,6 +15,8 @@ pub mod manifest;
 pub mod media_type;
 pub mod rules;
 pub mod sign;
+#[cfg(feature = "sigstore")]
+pub mod sigstore;
 pub mod store;
 pub mod target;
 pub mod variant;

@@ -168,22 +168,22 @@ impl TrustedRoot {
         Ok(root)
     }
 
-    /// A root from PEM certificates (each a CA chain of one, or a chain
-    /// issuing-CA-first) and PEM Rekor keys, with no validity limits.
-    pub fn from_pem(ca_chain_pem: &[u8], rekor_keys_pem: &[&[u8]]) -> Result<Self, KeylessError> {
-        let blocks = parse_pem_blocks(ca_chain_pem).map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
-        let chain: Vec<Vec<u8>> = blocks
-            .into_iter()
-            .filter(|b| b.label == "CERTIFICATE")
-            .map(|b| b.body.to_vec())
-            .collect();
-        let mut root = TrustedRoot {
-            authorities: vec![CertificateAuthority {
+    /// A root from PEM CA chains (each issuing-CA-first, root last; a single
+    /// certificate is a chain of one) and PEM Rekor keys, with no validity limits.
+    pub fn from_pem(ca_chains_pem: &[&[u8]], rekor_keys_pem: &[&[u8]]) -> Result<Self, KeylessError> {
+        let mut root = TrustedRoot::default();
+        for pem in ca_chains_pem {
+            let blocks = parse_pem_blocks(pem).map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
+            let chain: Vec<Vec<u8>> = blocks
+                .into_iter()
+                .filter(|b| b.label == "CERTIFICATE")
+                .map(|b| b.body.to_vec())
+                .collect();
+            root.authorities.push(CertificateAuthority {
                 chain,
                 valid_for: (None, None),
-            }],
-            ..Default::default()
-        };
+            });
+        }
         for pem in rekor_keys_pem {
             let key = PublicKey::from_pem(pem).map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
             let der = key.spki_der().map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
@@ -204,8 +204,9 @@ pub struct KeylessPolicy {
     pub trusted_root: TrustedRoot,
     /// Required certificate identity (SAN email or URI), exact.
     pub identity: String,
-    /// Required OIDC issuer, exact.
-    pub issuer: String,
+    /// Required OIDC issuer, exact. `None` skips the issuer check (library
+    /// use for old certificates without the issuer extension; the CLI always sets it).
+    pub issuer: Option<String>,
 }
 
 fn unix(t: x509_cert::time::Time) -> u64 {
@@ -401,14 +402,19 @@ fn check_identity(policy: &KeylessPolicy, cert: &Certificate) -> Result<String, 
             policy.identity
         )));
     }
-    if issuer.as_deref() != Some(policy.issuer.as_str()) {
+    if let Some(required) = &policy.issuer
+        && issuer.as_deref() != Some(required.as_str())
+    {
         return Err(KeylessError::Identity(format!(
-            "certificate OIDC issuer {:?} is not {:?}",
+            "certificate OIDC issuer {:?} is not {required:?}",
             issuer.unwrap_or_default(),
-            policy.issuer
         )));
     }
-    Ok(format!("{} ({})", policy.identity, policy.issuer))
+    Ok(format!(
+        "{} ({})",
+        policy.identity,
+        issuer.unwrap_or_else(|| "no issuer extension".into())
+    ))
 }
 
 /// Verifies a keyless cosign signature layer offline.
@@ -474,12 +480,16 @@ pub fn verify_bundle_keyless(
             .json
             .as_deref()
             .ok_or("keyless bundles need a trusted root JSON file")?;
+        let issuer = policy
+            .issuer
+            .clone()
+            .ok_or("keyless bundles need a certificate OIDC issuer")?;
         crate::sigstore::verify_bundle(
             bundle,
             &crate::sigstore::Artifact::Digest(image.clone()),
             &crate::sigstore::Signer::Identity {
                 identity: policy.identity.clone(),
-                issuer: policy.issuer.clone(),
+                issuer,
             },
             root,
         )
