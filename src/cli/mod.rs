@@ -3,6 +3,12 @@
 
 mod build;
 mod inspect;
+mod keygen;
+mod password;
+mod sign;
+mod verify;
+#[cfg(feature = "sigstore")]
+mod verify_bundle;
 
 use std::process::ExitCode;
 
@@ -27,6 +33,15 @@ enum Command {
     Build(build::BuildArgs),
     /// Show an image's variant, manifest, config, layers and module.
     Inspect(inspect::InspectArgs),
+    /// Generate a key pair: PREFIX.key (cosign's encrypted format) and PREFIX.pub.
+    Keygen(keygen::KeygenArgs),
+    /// Sign an image (cosign simple signing at sha256-<hex>.sig, or --bundle as a referrer).
+    Sign(sign::SignArgs),
+    /// Verify an image's signatures (exit 0 verified, 1 not, 2 could not run).
+    Verify(verify::VerifyArgs),
+    /// Verify a Sigstore bundle against an artifact, offline (exit 0 verified, 1 not).
+    #[cfg(feature = "sigstore")]
+    VerifyBundle(verify_bundle::VerifyBundleArgs),
 }
 
 /// Output formats shared by the verbs.
@@ -43,7 +58,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build(args) => build::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => could_not_run(verify::run(args)),
+        #[cfg(feature = "sigstore")]
+        Command::VerifyBundle(args) => could_not_run(verify_bundle::run(args)),
     }
+}
+
+/// For the verifying verbs, whose exit 1 means "not verified": an error that
+/// kept the verb from running exits 2.
+fn could_not_run(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    result.or_else(|e| {
+        eprintln!("error: {}", describe(&e));
+        Ok(ExitCode::from(EXIT_COULD_NOT_RUN))
+    })
 }
 
 /// An error and its causes on one line, leaving out a cause whose text the
