@@ -29,8 +29,8 @@ use sha2::Digest as _;
 use sigstore_verify::crypto::{
     CryptoProvider, Error as CryptoError, HashContext, Result as CryptoResult, SigningScheme,
 };
-use sigstore_verify::types::{ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, Sha256Hash};
 use sigstore_verify::trust_root::TrustedRoot;
+use sigstore_verify::types::{ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 
 use crate::digest::Digest;
@@ -133,25 +133,35 @@ fn verify_digest(scheme: SigningScheme, key: &[u8], digest: &[u8], sig: &[u8]) -
     use SigningScheme as S;
     match scheme {
         S::EcdsaP256Sha256 | S::EcdsaP256Sha384 => {
-            let k = p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| fail("P-256 key"))?;
-            let s = p256::ecdsa::Signature::from_der(sig).map_err(|_| fail("ECDSA signature is not DER"))?;
-            k.verify_prehash(digest, &s).map_err(|_| fail("ECDSA P-256 signature"))
+            let k =
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| fail("P-256 key"))?;
+            let s = p256::ecdsa::Signature::from_der(sig)
+                .map_err(|_| fail("ECDSA signature is not DER"))?;
+            k.verify_prehash(digest, &s)
+                .map_err(|_| fail("ECDSA P-256 signature"))
         }
         S::EcdsaP384Sha256 | S::EcdsaP384Sha384 => {
-            let k = p384::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| fail("P-384 key"))?;
-            let s = p384::ecdsa::Signature::from_der(sig).map_err(|_| fail("ECDSA signature is not DER"))?;
-            k.verify_prehash(digest, &s).map_err(|_| fail("ECDSA P-384 signature"))
+            let k =
+                p384::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| fail("P-384 key"))?;
+            let s = p384::ecdsa::Signature::from_der(sig)
+                .map_err(|_| fail("ECDSA signature is not DER"))?;
+            k.verify_prehash(digest, &s)
+                .map_err(|_| fail("ECDSA P-384 signature"))
         }
-        S::RsaPkcs1Sha256 | S::RsaPkcs1Sha384 | S::RsaPkcs1Sha512 | S::RsaPssSha256
-        | S::RsaPssSha384 | S::RsaPssSha512 => rsa_verify(scheme, key, digest, sig),
+        S::RsaPkcs1Sha256
+        | S::RsaPkcs1Sha384
+        | S::RsaPkcs1Sha512
+        | S::RsaPssSha256
+        | S::RsaPssSha384
+        | S::RsaPssSha512 => rsa_verify(scheme, key, digest, sig),
         _ => Err(CryptoError::UnsupportedAlgorithm(format!("{scheme:?}"))),
     }
 }
 
 fn rsa_verify(scheme: SigningScheme, key: &[u8], digest: &[u8], sig: &[u8]) -> CryptoResult<()> {
+    use SigningScheme as S;
     use rsa::pkcs1::DecodeRsaPublicKey;
     use rsa::{Pkcs1v15Sign, Pss, RsaPublicKey};
-    use SigningScheme as S;
     let k = RsaPublicKey::from_pkcs1_der(key).map_err(|_| fail("RSA key"))?;
     let padding_ok = match scheme {
         S::RsaPkcs1Sha256 => k.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), digest, sig),
@@ -185,8 +195,10 @@ impl CryptoProvider for RustCrypto {
     ) -> CryptoResult<()> {
         if scheme == SigningScheme::Ed25519 {
             let key: [u8; 32] = key.try_into().map_err(|_| fail("Ed25519 key"))?;
-            let k = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| fail("Ed25519 key"))?;
-            let s = ed25519_dalek::Signature::from_slice(signature).map_err(|_| fail("Ed25519 signature"))?;
+            let k =
+                ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| fail("Ed25519 key"))?;
+            let s = ed25519_dalek::Signature::from_slice(signature)
+                .map_err(|_| fail("Ed25519 signature"))?;
             return k.verify(data, &s).map_err(|_| fail("Ed25519 signature"));
         }
         let digest = hash_of(scheme.hash_algorithm(), data)?;
@@ -216,23 +228,30 @@ pub fn verify_bundle(
         return Err(BundleError::TooLarge("bundle", MAX_BUNDLE_BYTES));
     }
     if trusted_root.len() as u64 > MAX_TRUSTED_ROOT_BYTES {
-        return Err(BundleError::TooLarge("trusted root", MAX_TRUSTED_ROOT_BYTES));
+        return Err(BundleError::TooLarge(
+            "trusted root",
+            MAX_TRUSTED_ROOT_BYTES,
+        ));
     }
     crate::json::check_depth(bundle, crate::limits::MAX_JSON_DEPTH)
         .map_err(|e| BundleError::Input(format!("bundle: {e}")))?;
-    let text = std::str::from_utf8(bundle).map_err(|_| BundleError::Input("bundle is not UTF-8".into()))?;
+    let text = std::str::from_utf8(bundle)
+        .map_err(|_| BundleError::Input("bundle is not UTF-8".into()))?;
     let bundle = Bundle::from_json(text).map_err(|e| BundleError::Input(format!("bundle: {e}")))?;
     let root_text = std::str::from_utf8(trusted_root)
         .map_err(|_| BundleError::Input("trusted root is not UTF-8".into()))?;
     let root = TrustedRoot::from_json(root_text)
         .map_err(|e| BundleError::Input(format!("trusted root: {e}")))?;
-    let verifier = Verifier::new(&root).map_err(|e| BundleError::Input(format!("trusted root: {e}")))?;
+    let verifier =
+        Verifier::new(&root).map_err(|e| BundleError::Input(format!("trusted root: {e}")))?;
     let digest_artifact;
     let artifact = match artifact {
         Artifact::Bytes(b) => sigstore_verify::types::Artifact::from_blob(b),
         Artifact::Digest(d) => {
             if d.algorithm_name() != "sha256" {
-                return Err(BundleError::Input(format!("{d}: only sha256 digests are supported")));
+                return Err(BundleError::Input(format!(
+                    "{d}: only sha256 digests are supported"
+                )));
             }
             let hash = Sha256Hash::from_hex(d.encoded())
                 .map_err(|e| BundleError::Input(format!("{d}: {e}")))?;
@@ -242,7 +261,8 @@ pub fn verify_bundle(
     };
     match signer {
         Signer::Key(pem) => {
-            let key = DerPublicKey::from_pem(pem).map_err(|e| BundleError::Input(format!("key: {e}")))?;
+            let key =
+                DerPublicKey::from_pem(pem).map_err(|e| BundleError::Input(format!("key: {e}")))?;
             verifier
                 .verify(artifact, &bundle, &PublicKeyVerificationPolicy::new(key))
                 .map_err(|e| BundleError::Verify(e.to_string()))?;

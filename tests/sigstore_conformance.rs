@@ -28,8 +28,14 @@ fn run_case(case: &Value, digest_mode: bool) -> Result<(), String> {
     let signer = match case["key"].as_str() {
         Some(key) => Signer::Key(String::from_utf8_lossy(&read(key)?).into_owned()),
         None => Signer::Identity {
-            identity: case["certificate_identity"].as_str().unwrap_or_default().to_owned(),
-            issuer: case["certificate_oidc_issuer"].as_str().unwrap_or_default().to_owned(),
+            identity: case["certificate_identity"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            issuer: case["certificate_oidc_issuer"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         },
     };
     verify_bundle(&bundle, &artifact, &signer, &root)

@@ -17,9 +17,13 @@ pub fn read_password(confirm: bool) -> anyhow::Result<Zeroizing<String>> {
     if !std::io::stdin().is_terminal() {
         bail!("no password: set {PASSWORD_ENV} (it may be empty) or run on a terminal");
     }
-    let first = Zeroizing::new(rpassword::prompt_password("Enter password for private key: ")?);
+    let first = Zeroizing::new(rpassword::prompt_password(
+        "Enter password for private key: ",
+    )?);
     if confirm {
-        let second = Zeroizing::new(rpassword::prompt_password("Enter password for private key again: ")?);
+        let second = Zeroizing::new(rpassword::prompt_password(
+            "Enter password for private key again: ",
+        )?);
         if first != second {
             bail!("the passwords do not match");
         }

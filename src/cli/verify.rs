@@ -38,7 +38,9 @@ pub struct VerifyArgs {
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     if args.key.is_none() && args.certificate_identity.is_none() {
-        bail!("give --key, or --certificate-identity with --certificate-oidc-issuer and --trusted-root");
+        bail!(
+            "give --key, or --certificate-identity with --certificate-oidc-issuer and --trusted-root"
+        );
     }
     let target = Target::parse(&args.target)?;
     let key = match &args.key {
@@ -50,7 +52,8 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let keyless = match (&args.certificate_identity, &args.trusted_root) {
         (Some(identity), Some(root)) => {
-            let bytes = std::fs::read(root).with_context(|| format!("reading {}", root.display()))?;
+            let bytes =
+                std::fs::read(root).with_context(|| format!("reading {}", root.display()))?;
             Some(KeylessPolicy {
                 trusted_root: TrustedRoot::from_json(&bytes)?,
                 identity: identity.clone(),
@@ -92,7 +95,11 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "{}: {}",
                 report.image,
-                if report.verified { "verified" } else { "NOT verified" }
+                if report.verified {
+                    "verified"
+                } else {
+                    "NOT verified"
+                }
             );
         }
     }

@@ -33,18 +33,24 @@ pub struct VerifyBundleArgs {
 }
 
 pub fn run(args: VerifyBundleArgs) -> anyhow::Result<ExitCode> {
-    let read = |p: &std::path::Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    let read =
+        |p: &std::path::Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
     let bundle = read(&args.bundle)?;
     let Some(root_path) = &args.trusted_root else {
         bail!("--trusted-root is required (verification is offline)");
     };
     let root = read(root_path)?;
-    let artifact = if args.artifact.starts_with("sha256:") && !std::path::Path::new(&args.artifact).exists() {
-        Artifact::Digest(Digest::parse(&args.artifact)?)
-    } else {
-        Artifact::Bytes(read(std::path::Path::new(&args.artifact))?)
-    };
-    let signer = match (&args.key, &args.certificate_identity, &args.certificate_oidc_issuer) {
+    let artifact =
+        if args.artifact.starts_with("sha256:") && !std::path::Path::new(&args.artifact).exists() {
+            Artifact::Digest(Digest::parse(&args.artifact)?)
+        } else {
+            Artifact::Bytes(read(std::path::Path::new(&args.artifact))?)
+        };
+    let signer = match (
+        &args.key,
+        &args.certificate_identity,
+        &args.certificate_oidc_issuer,
+    ) {
         (Some(key), _, _) => Signer::Key(String::from_utf8_lossy(&read(key)?).into_owned()),
         (None, Some(identity), Some(issuer)) => Signer::Identity {
             identity: identity.clone(),

@@ -11,12 +11,16 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use crate::digest::Digest;
-use crate::limits::{MAX_BUNDLE_BYTES, MAX_INDEX_BYTES, MAX_JSON_DEPTH, MAX_MANIFEST_BYTES, MAX_SIGNATURES};
+use crate::limits::{
+    MAX_BUNDLE_BYTES, MAX_INDEX_BYTES, MAX_JSON_DEPTH, MAX_MANIFEST_BYTES, MAX_SIGNATURES,
+};
 use crate::manifest::{EMPTY_DIGEST, IndexEntry, encode};
 use crate::media_type as mt;
 use crate::sign::cosign::{SignError, Signed, resolve_subject};
 use crate::sign::key::PrivateKey;
-use crate::store::{self, ImageStore, ReferrerIndexing, Selector, StoreError, WritableStore, referrers_tag};
+use crate::store::{
+    self, ImageStore, ReferrerIndexing, Selector, StoreError, WritableStore, referrers_tag,
+};
 
 /// Media type of a Sigstore bundle v0.3 (layer and `artifactType`).
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -142,7 +146,12 @@ pub fn add_to_fallback_index(
     }));
     let index_digest = Digest::sha256_of(&index);
     store.put_blob(&index_digest, index.len() as u64, &mut &index[..])?;
-    store.add_manifest(mt::OCI_INDEX, &index_digest, index.len() as u64, Some(&referrers_tag(subject)))?;
+    store.add_manifest(
+        mt::OCI_INDEX,
+        &index_digest,
+        index.len() as u64,
+        Some(&referrers_tag(subject)),
+    )?;
     Ok(index_digest)
 }
 
@@ -197,7 +206,10 @@ pub struct FoundBundle {
 
 /// Reads the bundles among an image's referrers. A referrer manifest whose
 /// `subject` is not the image is reported as an error entry, never trusted.
-pub fn find_bundles(store: &dyn ImageStore, subject: &Digest) -> Result<Vec<FoundBundle>, SignError> {
+pub fn find_bundles(
+    store: &dyn ImageStore,
+    subject: &Digest,
+) -> Result<Vec<FoundBundle>, SignError> {
     let mut found = Vec::new();
     for descriptor in referrers(store, subject)? {
         let Some(digest) = descriptor.get("digest").and_then(Value::as_str) else {
@@ -285,9 +297,14 @@ pub struct DsseContent {
 pub fn read_dsse(bundle: &[u8]) -> Result<DsseContent, String> {
     let value: Value = crate::json::parse_bounded(bundle, MAX_BUNDLE_BYTES, MAX_JSON_DEPTH)
         .map_err(|e| format!("bundle: {e}"))?;
-    let media_type = value.get("mediaType").and_then(Value::as_str).unwrap_or_default();
+    let media_type = value
+        .get("mediaType")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !media_type.starts_with(BUNDLE_MEDIA_TYPE_PREFIX) {
-        return Err(format!("bundle mediaType {media_type:?} is not a Sigstore bundle"));
+        return Err(format!(
+            "bundle mediaType {media_type:?} is not a Sigstore bundle"
+        ));
     }
     let envelope = value
         .get("dsseEnvelope")
@@ -330,16 +347,22 @@ pub fn read_dsse(bundle: &[u8]) -> Result<DsseContent, String> {
     })
 }
 
+/// One subject of an in-toto statement: `sha256:<hex>` and its annotations.
+pub type StatementSubject = (String, BTreeMap<String, Value>);
+
 /// The claims of an in-toto statement about an image: the subject entries'
 /// sha256 digests and their annotations.
-pub fn statement_subjects(
-    payload: &[u8],
-) -> Result<Vec<(String, BTreeMap<String, Value>)>, String> {
+pub fn statement_subjects(payload: &[u8]) -> Result<Vec<StatementSubject>, String> {
     let value: Value = crate::json::parse_bounded(payload, MAX_BUNDLE_BYTES, MAX_JSON_DEPTH)
         .map_err(|e| format!("in-toto statement: {e}"))?;
-    let kind = value.get("_type").and_then(Value::as_str).unwrap_or_default();
+    let kind = value
+        .get("_type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !kind.starts_with("https://in-toto.io/Statement/") {
-        return Err(format!("in-toto statement _type {kind:?} is not a Statement"));
+        return Err(format!(
+            "in-toto statement _type {kind:?} is not a Statement"
+        ));
     }
     let subjects = value
         .get("subject")
@@ -371,12 +394,18 @@ pub fn sign_image_bundle(
     let created = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default();
     let manifest = attach_bundle(store, &entry, &bundle, &created)?;
     store.commit()?;
     Ok(Signed {
-        location: format!("referrer {manifest} (index tag {})", referrers_tag(&entry.digest)),
+        location: format!(
+            "referrer {manifest} (index tag {})",
+            referrers_tag(&entry.digest)
+        ),
         image: entry.digest,
         signature_manifest: manifest,
     })

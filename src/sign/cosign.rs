@@ -111,7 +111,9 @@ pub fn read_signature_manifest(
     let layers = layers
         .iter()
         .enumerate()
-        .map(|(index, l)| parse_layer(index, l).map_err(|r| malformed(format!("layers[{index}]: {r}"))))
+        .map(|(index, l)| {
+            parse_layer(index, l).map_err(|r| malformed(format!("layers[{index}]: {r}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(SignatureManifest {
         entry,
@@ -229,7 +231,10 @@ pub struct Signed {
 }
 
 /// Resolves the image to sign and checks its manifest blob against its digest.
-pub fn resolve_subject(store: &dyn ImageStore, selector: &Selector) -> Result<IndexEntry, SignError> {
+pub fn resolve_subject(
+    store: &dyn ImageStore,
+    selector: &Selector,
+) -> Result<IndexEntry, SignError> {
     let entry = store::resolve(&store.root_index()?, selector, &store.describe())?;
     store::read_blob(store, &entry.digest, Some(entry.size), MAX_MANIFEST_BYTES)?;
     Ok(entry)
@@ -245,7 +250,12 @@ pub fn sign_image(
 ) -> Result<Signed, SignError> {
     let entry = resolve_subject(&*store, selector)?;
     let payload = SimpleSigning::new(&options.docker_reference, &entry.digest)
-        .with_annotations(options.annotations.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .with_annotations(
+            options
+                .annotations
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
         .to_bytes();
     let signature = key.sign(&payload)?;
     let mut annotations = BTreeMap::new();

@@ -16,8 +16,8 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::XSalsa20Poly1305;
+use crypto_secretbox::aead::{Aead, KeyInit};
 use pkcs8::der::Decode;
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use rand_core::{OsRng, RngCore};
@@ -245,7 +245,9 @@ pub fn parse_pem_blocks(text: &[u8]) -> Result<Vec<PemBlock>, KeyError> {
                 break;
             }
             if line.contains(':') {
-                return Err(KeyError::Pem(format!("{label}: PEM headers are not supported")));
+                return Err(KeyError::Pem(format!(
+                    "{label}: PEM headers are not supported"
+                )));
             }
             body.push_str(line);
         }
@@ -280,7 +282,9 @@ pub fn is_encrypted_pem(text: &[u8]) -> bool {
     parse_pem_blocks(text)
         .ok()
         .and_then(|b| b.into_iter().next())
-        .is_some_and(|b| b.label == SIGSTORE_PRIVATE_KEY_LABEL || b.label == COSIGN_PRIVATE_KEY_LABEL)
+        .is_some_and(|b| {
+            b.label == SIGSTORE_PRIVATE_KEY_LABEL || b.label == COSIGN_PRIVATE_KEY_LABEL
+        })
 }
 
 fn pem_encode(label: &str, der: &[u8]) -> String {
@@ -296,11 +300,14 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
 
 fn scrypt_key(password: &[u8], salt: &[u8], n: u64) -> Result<Zeroizing<[u8; 32]>, KeyError> {
     let log_n = n.trailing_zeros() as u8;
-    let params = scrypt::Params::new(log_n, 8, 1, 32)
-        .map_err(|_| KeyError::KdfParams { n, r: 8, p: 1 })?;
+    let params =
+        scrypt::Params::new(log_n, 8, 1, 32).map_err(|_| KeyError::KdfParams { n, r: 8, p: 1 })?;
     let mut key = Zeroizing::new([0u8; 32]);
-    scrypt::scrypt(password, salt, &params, key.as_mut())
-        .map_err(|_| KeyError::KdfParams { n, r: 8, p: 1 })?;
+    scrypt::scrypt(password, salt, &params, key.as_mut()).map_err(|_| KeyError::KdfParams {
+        n,
+        r: 8,
+        p: 1,
+    })?;
     Ok(key)
 }
 
@@ -376,7 +383,9 @@ fn curve_algorithm(oid: &str) -> Result<KeyAlgorithm, KeyError> {
         OID_P256 => Ok(KeyAlgorithm::EcdsaP256),
         OID_P384 => Ok(KeyAlgorithm::EcdsaP384),
         OID_P521 => Ok(KeyAlgorithm::EcdsaP521),
-        OID_P224 => Err(KeyError::Unsupported("ECDSA curve P-224 not allowed".into())),
+        OID_P224 => Err(KeyError::Unsupported(
+            "ECDSA curve P-224 not allowed".into(),
+        )),
         other => Err(KeyError::Unsupported(format!("ECDSA curve {other}"))),
     }
 }
@@ -427,7 +436,9 @@ fn from_pkcs8_der(der: &[u8]) -> Result<Secret, KeyError> {
         OID_RSA => {
             let rsa = pkcs1::RsaPrivateKey::from_der(info.private_key)
                 .map_err(|e| KeyError::Parse(format!("RSA private key: {e}")))?;
-            Ok(Secret::Other(check_rsa_bits(rsa_bits(rsa.modulus.as_bytes()))?))
+            Ok(Secret::Other(check_rsa_bits(rsa_bits(
+                rsa.modulus.as_bytes(),
+            ))?))
         }
         other => Err(KeyError::Unsupported(format!("key algorithm {other}"))),
     }
@@ -457,7 +468,9 @@ impl PrivateKey {
     /// Generates a key.
     pub fn generate(algorithm: KeyAlgorithm) -> Result<Self, KeyError> {
         let secret = match algorithm {
-            KeyAlgorithm::Ed25519 => Secret::Ed25519(ed25519_dalek::SigningKey::generate(&mut OsRng)),
+            KeyAlgorithm::Ed25519 => {
+                Secret::Ed25519(ed25519_dalek::SigningKey::generate(&mut OsRng))
+            }
             KeyAlgorithm::EcdsaP256 => Secret::P256(p256::ecdsa::SigningKey::random(&mut OsRng)),
             other => return Err(KeyError::CannotUse(other)),
         };
@@ -523,7 +536,8 @@ impl PrivateKey {
         match &self.secret {
             Secret::Ed25519(k) => Ok(k.sign(message).to_bytes().to_vec()),
             Secret::P256(k) => {
-                let sig: p256::ecdsa::Signature = k.try_sign(message).map_err(|_| KeyError::Sign)?;
+                let sig: p256::ecdsa::Signature =
+                    k.try_sign(message).map_err(|_| KeyError::Sign)?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
             Secret::Other(a) => Err(KeyError::CannotUse(*a)),
@@ -545,7 +559,10 @@ impl PrivateKey {
     pub fn to_encrypted_pem(&self, password: &[u8]) -> Result<Zeroizing<String>, KeyError> {
         let der = self.pkcs8_der()?;
         let json = encrypt_envelope(&der, password)?;
-        Ok(Zeroizing::new(pem_encode(SIGSTORE_PRIVATE_KEY_LABEL, &json)))
+        Ok(Zeroizing::new(pem_encode(
+            SIGSTORE_PRIVATE_KEY_LABEL,
+            &json,
+        )))
     }
 }
 

@@ -48,7 +48,9 @@ pub enum KeylessError {
     #[error("certificate does not chain to a certificate authority of the trusted root{0}")]
     Untrusted(String),
     /// The certificate was not valid at the log's integrated time.
-    #[error("certificate was not valid at the Rekor integrated time {time} (valid {not_before} to {not_after})")]
+    #[error(
+        "certificate was not valid at the Rekor integrated time {time} (valid {not_before} to {not_after})"
+    )]
     Expired {
         /// Integrated time (Unix seconds).
         time: u64,
@@ -122,8 +124,9 @@ impl TrustedRoot {
     /// Reads a trusted root JSON file (`application/vnd.dev.sigstore.trustedroot+json`).
     pub fn from_json(bytes: &[u8]) -> Result<Self, KeylessError> {
         let bad = |m: String| KeylessError::TrustedRoot(m);
-        let value: Value = crate::json::parse_bounded(bytes, MAX_TRUSTED_ROOT_BYTES, MAX_JSON_DEPTH)
-            .map_err(|e| bad(e.to_string()))?;
+        let value: Value =
+            crate::json::parse_bounded(bytes, MAX_TRUSTED_ROOT_BYTES, MAX_JSON_DEPTH)
+                .map_err(|e| bad(e.to_string()))?;
         let mut root = TrustedRoot {
             json: Some(bytes.to_vec()),
             ..Default::default()
@@ -140,7 +143,11 @@ impl TrustedRoot {
                 .into_iter()
                 .flatten()
                 .filter_map(|c| c.get("rawBytes").and_then(Value::as_str))
-                .map(|b| STANDARD.decode(b).map_err(|_| bad("certificate is not base64".into())))
+                .map(|b| {
+                    STANDARD
+                        .decode(b)
+                        .map_err(|_| bad("certificate is not base64".into()))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             if !chain.is_empty() {
                 root.authorities.push(CertificateAuthority {
@@ -149,7 +156,12 @@ impl TrustedRoot {
                 });
             }
         }
-        for log in value.get("tlogs").and_then(Value::as_array).into_iter().flatten() {
+        for log in value
+            .get("tlogs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let Some(raw) = log.pointer("/publicKey/rawBytes").and_then(Value::as_str) else {
                 continue;
             };
@@ -170,10 +182,14 @@ impl TrustedRoot {
 
     /// A root from PEM CA chains (each issuing-CA-first, root last; a single
     /// certificate is a chain of one) and PEM Rekor keys, with no validity limits.
-    pub fn from_pem(ca_chains_pem: &[&[u8]], rekor_keys_pem: &[&[u8]]) -> Result<Self, KeylessError> {
+    pub fn from_pem(
+        ca_chains_pem: &[&[u8]],
+        rekor_keys_pem: &[&[u8]],
+    ) -> Result<Self, KeylessError> {
         let mut root = TrustedRoot::default();
         for pem in ca_chains_pem {
-            let blocks = parse_pem_blocks(pem).map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
+            let blocks =
+                parse_pem_blocks(pem).map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
             let chain: Vec<Vec<u8>> = blocks
                 .into_iter()
                 .filter(|b| b.label == "CERTIFICATE")
@@ -185,8 +201,11 @@ impl TrustedRoot {
             });
         }
         for pem in rekor_keys_pem {
-            let key = PublicKey::from_pem(pem).map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
-            let der = key.spki_der().map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
+            let key =
+                PublicKey::from_pem(pem).map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
+            let der = key
+                .spki_der()
+                .map_err(|e| KeylessError::TrustedRoot(e.to_string()))?;
             root.logs.push(LogKey {
                 log_id: Sha256::digest(&der).into(),
                 key,
@@ -252,7 +271,8 @@ pub fn check_chain(root: &TrustedRoot, leaf: &Certificate, time: u64) -> Result<
         if !within(ca.valid_for, time) || ca.chain.len() > MAX_CHAIN_LENGTH {
             continue;
         }
-        let chain: Result<Vec<Certificate>, _> = ca.chain.iter().map(|d| Certificate::from_der(d)).collect();
+        let chain: Result<Vec<Certificate>, _> =
+            ca.chain.iter().map(|d| Certificate::from_der(d)).collect();
         let Ok(chain) = chain else { continue };
         let mut child = leaf;
         let mut ok = true;
@@ -289,7 +309,9 @@ pub fn certificate_identity(cert: &Certificate) -> (Vec<String>, Option<String>)
                     for name in san.0 {
                         match name {
                             GeneralName::Rfc822Name(s) => identities.push(s.to_string()),
-                            GeneralName::UniformResourceIdentifier(s) => identities.push(s.to_string()),
+                            GeneralName::UniformResourceIdentifier(s) => {
+                                identities.push(s.to_string())
+                            }
                             _ => {}
                         }
                     }
@@ -326,9 +348,12 @@ pub fn check_rekor_bundle(
         .get("SignedEntryTimestamp")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("no SignedEntryTimestamp"))?;
-    let set = decode_signature(set).map_err(|e| KeylessError::Rekor(e))?;
+    let set = decode_signature(set).map_err(KeylessError::Rekor)?;
     let p = value.get("Payload").ok_or_else(|| bad("no Payload"))?;
-    let body = p.get("body").and_then(Value::as_str).ok_or_else(|| bad("no body"))?;
+    let body = p
+        .get("body")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no body"))?;
     let integrated = p
         .get("integratedTime")
         .and_then(Value::as_u64)
@@ -337,7 +362,10 @@ pub fn check_rekor_bundle(
         .get("logIndex")
         .and_then(Value::as_u64)
         .ok_or_else(|| bad("no logIndex"))?;
-    let log_id = p.get("logID").and_then(Value::as_str).ok_or_else(|| bad("no logID"))?;
+    let log_id = p
+        .get("logID")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no logID"))?;
     let canonical = crate::json::to_canonical_vec(&json!({
         "body": body,
         "integratedTime": integrated,
@@ -357,12 +385,16 @@ pub fn check_rekor_bundle(
         .verify(&canonical, &set)
         .map_err(|_| bad("the signed entry timestamp does not verify with the log's key"))?;
     // The entry must be about this signature.
-    let body = STANDARD.decode(body).map_err(|_| bad("body is not base64"))?;
+    let body = STANDARD
+        .decode(body)
+        .map_err(|_| bad("body is not base64"))?;
     let body: Value = crate::json::parse_bounded(&body, 1 << 20, MAX_JSON_DEPTH)
         .map_err(|e| KeylessError::Rekor(e.to_string()))?;
     let kind = body.get("kind").and_then(Value::as_str).unwrap_or_default();
     if kind != "hashedrekord" && kind != "rekord" {
-        return Err(KeylessError::Rekor(format!("entry kind {kind:?} is not rekord or hashedrekord")));
+        return Err(KeylessError::Rekor(format!(
+            "entry kind {kind:?} is not rekord or hashedrekord"
+        )));
     }
     let hash = body
         .pointer("/spec/data/hash/value")
@@ -395,10 +427,14 @@ pub fn check_rekor_bundle(
 
 fn check_identity(policy: &KeylessPolicy, cert: &Certificate) -> Result<String, KeylessError> {
     let (identities, issuer) = certificate_identity(cert);
-    if !identities.iter().any(|i| *i == policy.identity) {
+    if !identities.contains(&policy.identity) {
         return Err(KeylessError::Identity(format!(
             "certificate identity {} is not {:?}",
-            if identities.is_empty() { "(none)".to_owned() } else { identities.join(", ") },
+            if identities.is_empty() {
+                "(none)".to_owned()
+            } else {
+                identities.join(", ")
+            },
             policy.identity
         )));
     }
@@ -418,7 +454,10 @@ fn check_identity(policy: &KeylessPolicy, cert: &Certificate) -> Result<String, 
 }
 
 /// Verifies a keyless cosign signature layer offline.
-pub fn verify_cosign_keyless(policy: &KeylessPolicy, c: &Candidate) -> Result<String, KeylessError> {
+pub fn verify_cosign_keyless(
+    policy: &KeylessPolicy,
+    c: &Candidate,
+) -> Result<String, KeylessError> {
     verify_keyless_parts(policy, &c.layer_annotations, &c.signed_bytes, &c.signature)
 }
 
@@ -429,16 +468,17 @@ pub fn verify_keyless_parts(
     payload: &[u8],
     signature: &[u8],
 ) -> Result<String, KeylessError> {
-    let pem = annotations
-        .get(CERTIFICATE_ANNOTATION)
-        .ok_or_else(|| KeylessError::Certificate(format!("no {CERTIFICATE_ANNOTATION} annotation")))?;
+    let pem = annotations.get(CERTIFICATE_ANNOTATION).ok_or_else(|| {
+        KeylessError::Certificate(format!("no {CERTIFICATE_ANNOTATION} annotation"))
+    })?;
     let block = parse_pem_blocks(pem.as_bytes())
         .map_err(|e| KeylessError::Certificate(e.to_string()))?
         .into_iter()
         .find(|b| b.label == "CERTIFICATE")
         .ok_or_else(|| KeylessError::Certificate("no CERTIFICATE block".into()))?;
     let cert_der = block.body.to_vec();
-    let cert = Certificate::from_der(&cert_der).map_err(|e| KeylessError::Certificate(e.to_string()))?;
+    let cert =
+        Certificate::from_der(&cert_der).map_err(|e| KeylessError::Certificate(e.to_string()))?;
     let bundle = annotations.get(BUNDLE_ANNOTATION).ok_or_else(|| {
         KeylessError::Rekor(format!(
             "no {BUNDLE_ANNOTATION} annotation: without a log entry the signing time cannot be established offline"
@@ -460,7 +500,8 @@ pub fn verify_keyless_parts(
         .subject_public_key_info
         .to_der()
         .map_err(|e| KeylessError::Certificate(e.to_string()))?;
-    let key = PublicKey::from_spki_der(&spki).map_err(|e| KeylessError::Certificate(e.to_string()))?;
+    let key =
+        PublicKey::from_spki_der(&spki).map_err(|e| KeylessError::Certificate(e.to_string()))?;
     key.verify(payload, signature)
         .map_err(|e| KeylessError::Signature(e.to_string()))?;
     check_identity(policy, &cert)

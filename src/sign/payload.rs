@@ -51,7 +51,10 @@ impl SimpleSigning {
     }
 
     /// Adds string annotations into `optional`.
-    pub fn with_annotations<'a>(mut self, annotations: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    pub fn with_annotations<'a>(
+        mut self,
+        annotations: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
         let mut any = false;
         let map = self.optional.get_or_insert_with(Map::new);
         for (k, v) in annotations {

@@ -86,7 +86,9 @@ pub struct SignedByCertificate<'a>(pub &'a KeylessPolicy);
 
 impl Constraint for SignedByCertificate<'_> {
     fn check(&self, c: &Candidate) -> Result<Option<String>, String> {
-        keyless::verify_cosign_keyless(self.0, c).map(Some).map_err(|e| e.to_string())
+        keyless::verify_cosign_keyless(self.0, c)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -100,9 +102,7 @@ impl Constraint for AnnotationsRequired {
             match c.annotations.get(k) {
                 Some(Value::String(s)) if s == v => {}
                 Some(other) => {
-                    return Err(format!(
-                        "annotation {k:?} is {other}, required {v:?}"
-                    ));
+                    return Err(format!("annotation {k:?} is {other}, required {v:?}"));
                 }
                 None => return Err(format!("annotation {k:?} is not signed")),
             }
@@ -194,7 +194,10 @@ pub fn simple_signing_candidate(
         claimed_digests: vec![claims.manifest_digest],
         signed_bytes: payload.to_vec(),
         signature,
-        annotations: claims.optional.map(|m| m.into_iter().collect()).unwrap_or_default(),
+        annotations: claims
+            .optional
+            .map(|m| m.into_iter().collect())
+            .unwrap_or_default(),
         layer_annotations: layer_annotations.clone(),
     })
 }
@@ -267,18 +270,27 @@ pub fn verify_image(
                         MAX_SIGNATURE_PAYLOAD_BYTES,
                     )
                     .map_err(|e| format!("payload blob: {e}"))?;
-                    let candidate =
-                        simple_signing_candidate(&image, &payload, &layer.annotations)?;
-                    let keyless = layer.annotations.contains_key(cosign::CERTIFICATE_ANNOTATION);
-                    let signer: &dyn Constraint = match (&key_constraint, &cert_constraint, keyless) {
+                    let candidate = simple_signing_candidate(&image, &payload, &layer.annotations)?;
+                    let keyless = layer
+                        .annotations
+                        .contains_key(cosign::CERTIFICATE_ANNOTATION);
+                    let signer: &dyn Constraint = match (&key_constraint, &cert_constraint, keyless)
+                    {
                         (_, Some(c), true) => c,
                         (Some(k), _, _) => k,
                         (None, Some(c), false) => c,
-                        (None, None, _) => return Err("no key or certificate identity given".into()),
+                        (None, None, _) => {
+                            return Err("no key or certificate identity given".into());
+                        }
                     };
                     check_constraints(&candidate, &[&DigestMatches, signer, &annotations])
                 })();
-                reports.push(report("cosign-simple-signing", location, &layer.digest, outcome));
+                reports.push(report(
+                    "cosign-simple-signing",
+                    location,
+                    &layer.digest,
+                    outcome,
+                ));
             }
         }
     }
