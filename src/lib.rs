@@ -16,5 +16,6 @@ pub mod media_type;
 pub mod rules;
 pub mod store;
 pub mod target;
+pub mod validate;
 pub mod variant;
 pub mod wasm;

@@ -46,6 +46,14 @@ pub struct Limits {
     pub max_decompression_ratio: u64,
     /// See [`MAX_LAYER_BYTES`].
     pub max_layer_bytes: u64,
+    /// See [`MAX_LAYOUT_HEADER_BYTES`].
+    pub max_layout_header_bytes: u64,
+    /// See [`MAX_ARCHIVE_ENTRIES`].
+    pub max_archive_entries: u64,
+    /// See [`RATIO_FREE_BYTES`].
+    pub ratio_free_bytes: u64,
+    /// See [`CONSUMER_MAX_MODULE_BYTES`].
+    pub consumer_max_module_bytes: u64,
 }
 
 impl Default for Limits {
@@ -59,6 +67,10 @@ impl Default for Limits {
             max_decompressed_bytes: MAX_DECOMPRESSED_BYTES,
             max_decompression_ratio: MAX_DECOMPRESSION_RATIO,
             max_layer_bytes: MAX_LAYER_BYTES,
+            max_layout_header_bytes: MAX_LAYOUT_HEADER_BYTES,
+            max_archive_entries: MAX_ARCHIVE_ENTRIES,
+            ratio_free_bytes: RATIO_FREE_BYTES,
+            consumer_max_module_bytes: CONSUMER_MAX_MODULE_BYTES,
         }
     }
 }
