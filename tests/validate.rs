@@ -224,3 +224,464 @@ fn several_images_give_a_layout_report() {
     let store = Layout::open(&out).unwrap();
     assert!(matches!(validate(&store, None, &Options::default()), Report::Layout(ref l) if l.images.len() == 4));
 }
+
+// ------------------------------------------------------ hand-made layouts
+
+/// Stores a blob in a layout directory; returns its digest and size.
+fn put(dir: &Path, bytes: &[u8]) -> (Digest, u64) {
+    let d = Digest::sha256_of(bytes);
+    let path = dir.join(d.layout_path());
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+    (d, bytes.len() as u64)
+}
+
+fn desc(media_type: &str, d: &(Digest, u64)) -> Value {
+    serde_json::json!({"mediaType": media_type, "digest": d.0.as_str(), "size": d.1})
+}
+
+/// Writes a layout holding one manifest (given as a JSON value) under index.json.
+fn layout_with_manifest(dir: &Path, manifest: &Value) -> (Digest, u64) {
+    fs::create_dir_all(dir.join("blobs")).unwrap();
+    fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let m = put(dir, &serde_json::to_vec(manifest).unwrap());
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [desc("application/vnd.oci.image.manifest.v1+json", &m)]});
+    fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    m
+}
+
+/// A compat image around a hand-made layer.
+fn compat_layout(dir: &Path, layer: &[u8]) -> ImageReport {
+    let config = put(dir, br#"{"architecture":"wasm","os":"wasip1","rootfs":{"type":"layers","diff_ids":[]}}"#);
+    let l = put(dir, layer);
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.oci.image.config.v1+json", &config),
+        "layers": [desc("application/vnd.oci.image.layer.v1.tar+gzip", &l)]});
+    layout_with_manifest(dir, &manifest);
+    validate_dir(dir)
+}
+
+/// A cncf image around a hand-made payload.
+fn cncf_layout(dir: &Path, payload: &[u8]) -> ImageReport {
+    let l = put(dir, payload);
+    let config = serde_json::json!({"created": "1970-01-01T00:00:00Z", "architecture": "wasm", "os": "wasip1",
+        "layerDigests": [l.0.as_str()]});
+    let c = put(dir, &serde_json::to_vec(&config).unwrap());
+    let mut layer = desc("application/wasm", &l);
+    layer["annotations"] = serde_json::json!({"org.opencontainers.image.title": "m.wasm"});
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.wasm.config.v0+json", &c), "layers": [layer]});
+    layout_with_manifest(dir, &manifest);
+    validate_dir(dir)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// A tar built entry by entry with raw headers (so that `..` and links can be written).
+fn tar_of(entries: &[(&str, tar::EntryType, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, kind, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        {
+            let raw = h.as_old_mut();
+            raw.name[..name.len()].copy_from_slice(name.as_bytes());
+        }
+        h.set_size(data.len() as u64);
+        h.set_entry_type(*kind);
+        h.set_mode(0o644);
+        if kind.is_symlink() || kind.is_hard_link() {
+            h.set_link_name("/etc/passwd").unwrap();
+        }
+        h.set_cksum();
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+#[test]
+fn gzip_bomb_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = fs::read(module("proxy-filter.wasm")).unwrap();
+    let zeros = vec![0u8; 64 << 20];
+    let layer = gzip(&tar_of(&[("zeros", tar::EntryType::Regular, &zeros), ("plugin.wasm", tar::EntryType::Regular, &wasm)]));
+    assert!(layer.len() < 1 << 20);
+    let report = compat_layout(dir.path(), &layer);
+    assert_has(&report, "WI-LIMIT-005");
+    assert!(!report.valid);
+    assert!(!verdict(&report, "istio").loads);
+    // With a small output bound instead of the ratio.
+    let small = Options {
+        limits: wasm_image::limits::Limits {
+            max_decompressed_bytes: 1 << 20,
+            max_decompression_ratio: u64::MAX,
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    let report = image(validate_path(dir.path(), None, &small).unwrap());
+    assert_has(&report, "WI-LIMIT-004");
+}
+
+#[test]
+fn tar_entries_with_dotdot_links_and_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = fs::read(module("proxy-filter.wasm")).unwrap();
+    let layer = gzip(&tar_of(&[
+        ("../evil", tar::EntryType::Regular, b"x"),
+        ("/abs", tar::EntryType::Regular, b"x"),
+        ("link", tar::EntryType::Symlink, b""),
+        ("hard", tar::EntryType::Link, b""),
+        ("fifo", tar::EntryType::Fifo, b""),
+        ("plugin.wasm", tar::EntryType::Regular, &wasm),
+        ("./plugin.wasm", tar::EntryType::Regular, &wasm),
+        ("dir/plugin.wasm", tar::EntryType::Regular, &wasm),
+    ]));
+    let report = compat_layout(dir.path(), &layer);
+    for code in ["WI-COMPAT-007", "WI-COMPAT-008", "WI-COMPAT-009", "WI-COMPAT-010", "WI-COMPAT-013"] {
+        assert_has(&report, code);
+    }
+    let entry = report.findings.iter().find(|f| f.code == "WI-COMPAT-007").unwrap();
+    assert!(entry.location.ends_with("tar entry ../evil"), "{}", entry.location);
+    let links = report.findings.iter().filter(|f| f.code == "WI-COMPAT-008").count();
+    assert_eq!(links, 3);
+    // The payload is still found and checked.
+    assert_has(&report, "WI-ABI-001");
+}
+
+#[test]
+fn compat_layer_without_plugin_or_with_a_link_plugin_or_broken_gzip() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = compat_layout(dir.path(), &gzip(&tar_of(&[("other.wasm", tar::EntryType::Regular, b"x")])));
+    assert_has(&report, "WI-COMPAT-005");
+    let dir = tempfile::tempdir().unwrap();
+    let report = compat_layout(dir.path(), &gzip(&tar_of(&[("plugin.wasm", tar::EntryType::Symlink, b"")])));
+    assert_has(&report, "WI-COMPAT-006");
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = gzip(&tar_of(&[("plugin.wasm", tar::EntryType::Regular, b"\0asm")]));
+    let n = bad.len();
+    bad[n - 6] ^= 0xff; // the CRC trailer
+    let report = compat_layout(dir.path(), &bad);
+    assert_has(&report, "WI-COMPAT-003");
+    let dir = tempfile::tempdir().unwrap();
+    let report = compat_layout(dir.path(), &gzip(b"this is not a tar stream at all, just text that goes on"));
+    assert!(has(&report, "WI-COMPAT-004") || has(&report, "WI-COMPAT-005"), "{:#?}", report.findings);
+    let dir = tempfile::tempdir().unwrap();
+    let report = compat_layout(dir.path(), b"not gzip");
+    assert_has(&report, "WI-COMPAT-003");
+}
+
+#[test]
+fn huge_json_documents_are_not_read() {
+    // 100 MB given to the document checks.
+    let big = format!("{{\"schemaVersion\":2,\"x\":\"{}\"}}", "a".repeat(100 << 20));
+    let findings = validate_document(DocumentKind::Manifest, big.as_bytes(), &Options::default());
+    assert_eq!(codes(&findings), ["WI-LIMIT-001"]);
+    // 100 MB stored as a manifest blob whose descriptor says so: not read.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("blobs/sha256")).unwrap();
+    fs::write(d.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let fake = Digest::sha256_of(b"fake");
+    let f = File::create(d.join(fake.layout_path())).unwrap();
+    f.set_len(100 << 20).unwrap();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": fake.as_str(), "size": 100u64 << 20}]});
+    fs::write(d.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let report = validate_dir(d);
+    assert_has(&report, "WI-LIMIT-006");
+    // And an index.json of 100 MB.
+    let f = File::create(d.join("index.json")).unwrap();
+    f.set_len(100 << 20).unwrap();
+    let report = validate_path(d, None, &Options::default()).unwrap();
+    assert!(report.findings().any(|f| f.code == "WI-LIMIT-001"), "{:#?}", report.findings().collect::<Vec<_>>());
+}
+
+use std::fs::File;
+
+#[test]
+fn deeply_nested_json_is_refused() {
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    for kind in [DocumentKind::Manifest, DocumentKind::Index, DocumentKind::Config, DocumentKind::Descriptor] {
+        let findings = validate_document(kind, deep.as_bytes(), &Options::default());
+        assert_eq!(codes(&findings), ["WI-LIMIT-002"], "{kind:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("blobs")).unwrap();
+    fs::write(d.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let m = put(d, format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000)).as_bytes());
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [desc("application/vnd.oci.image.manifest.v1+json", &m)]});
+    fs::write(d.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    assert_has(&validate_dir(d), "WI-LIMIT-002");
+}
+
+#[test]
+fn declared_size_of_2_pow_62_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = put(d, b"{}");
+    let layer = serde_json::json!({"mediaType": "application/vnd.wasm.content.layer.v1+wasm",
+        "digest": Digest::sha256_of(b"x").as_str(), "size": 1u64 << 62});
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.wasm.config.v1+json", &config), "layers": [layer]});
+    layout_with_manifest(d, &manifest);
+    let report = validate_dir(d);
+    assert_has(&report, "WI-LIMIT-006");
+    assert_eq!(report.variant, Variant::WasmContentV1);
+}
+
+/// A store that claims any size and serves an endless stream.
+struct Liar;
+
+impl wasm_image::store::ImageStore for Liar {
+    fn describe(&self) -> String {
+        "liar".into()
+    }
+    fn blob_size(&self, _: &Digest) -> Result<Option<u64>, wasm_image::store::StoreError> {
+        Ok(Some(1000))
+    }
+    fn open_blob(&self, _: &Digest) -> Result<Box<dyn std::io::Read + '_>, wasm_image::store::StoreError> {
+        Ok(Box::new(std::io::repeat(b'{')))
+    }
+    fn root_index(&self) -> Result<wasm_image::manifest::RootIndex, wasm_image::store::StoreError> {
+        let mut index = wasm_image::manifest::RootIndex::new();
+        index.add("application/vnd.oci.image.manifest.v1+json", &Digest::sha256_of(b"m"), 1000, Some("t"));
+        Ok(index)
+    }
+}
+
+#[test]
+fn a_blob_longer_than_its_descriptor_is_caught_after_size_plus_one_bytes() {
+    let report = image(validate(&Liar, None, &Options::default()));
+    let f = report.findings.iter().find(|f| f.code == "WI-BLOB-001").expect("BLOB-001");
+    assert!(f.message.contains("read 1001 bytes"), "{}", f.message);
+}
+
+#[test]
+fn missing_and_unreadable_blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    let layout = Layout::open(&out).unwrap();
+    let entries = layout.root_index().unwrap().entries().unwrap();
+    let manifest: Value = serde_json::from_slice(&fs::read(out.join(entries[0].digest.layout_path())).unwrap()).unwrap();
+    let config = Digest::parse(manifest["config"]["digest"].as_str().unwrap()).unwrap();
+    let layer = Digest::parse(manifest["layers"][0]["digest"].as_str().unwrap()).unwrap();
+
+    fs::remove_file(out.join(layer.layout_path())).unwrap();
+    let report = validate_dir(&out);
+    assert_has(&report, "WI-LAYOUT-007");
+    assert_eq!(report.variant, Variant::Cncf);
+
+    // A directory where the layer should be, then a FIFO (must not block).
+    fs::create_dir(out.join(layer.layout_path())).unwrap();
+    assert_has(&validate_dir(&out), "WI-LAYOUT-008");
+    fs::remove_dir(out.join(layer.layout_path())).unwrap();
+    #[cfg(unix)]
+    {
+        let status = std::process::Command::new("mkfifo").arg(out.join(layer.layout_path())).status();
+        if status.is_ok_and(|s| s.success()) {
+            assert_has(&validate_dir(&out), "WI-LAYOUT-008");
+            fs::remove_file(out.join(layer.layout_path())).unwrap();
+        }
+        // An unreadable file (only meaningful when not running as root).
+        use std::os::unix::fs::PermissionsExt;
+        let path = out.join(config.layout_path());
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
+        if File::open(&path).is_err() {
+            assert_has(&validate_dir(&out), "WI-LAYOUT-006");
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    fs::remove_file(out.join(config.layout_path())).unwrap();
+    assert_has(&validate_dir(&out), "WI-LAYOUT-006");
+}
+
+use wasm_image::store::ImageStore;
+
+#[test]
+fn truncated_and_broken_wasm_payloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = cncf_layout(dir.path(), &fs::read(module("truncated.wasm")).unwrap());
+    assert!(has(&report, "WI-WASM-005") || has(&report, "WI-WASM-006"), "{:#?}", report.findings);
+    let f = report.findings.iter().find(|f| f.code.starts_with("WI-WASM-00")).unwrap();
+    assert!(f.location.contains("wasm offset 0x"), "{}", f.location);
+    assert!(!verdict(&report, "wkg").loads);
+    assert_eq!(report.convert, None);
+
+    // A section whose length points past the end.
+    let dir = tempfile::tempdir().unwrap();
+    let mut past = b"\0asm\x01\0\0\0".to_vec();
+    past.extend_from_slice(&[0x01, 0x64, 0x60, 0x00]);
+    assert_has(&cncf_layout(dir.path(), &past), "WI-WASM-005");
+
+    let dir = tempfile::tempdir().unwrap();
+    assert_has(&cncf_layout(dir.path(), &fs::read(module("not-wasm.txt")).unwrap()), "WI-WASM-002");
+    let dir = tempfile::tempdir().unwrap();
+    assert_has(&cncf_layout(dir.path(), b"\0asm"), "WI-WASM-001");
+    let dir = tempfile::tempdir().unwrap();
+    assert_has(&cncf_layout(dir.path(), b"\0asm\x02\0\0\0"), "WI-WASM-003");
+    let dir = tempfile::tempdir().unwrap();
+    assert_has(&cncf_layout(dir.path(), &gzip(&fs::read(module("hello.wasm")).unwrap())), "WI-WASM-009");
+    // Structurally invalid: a function whose body returns the wrong type.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = wat::parse_str(r#"(module (func (result i32) (i64.const 1)))"#);
+    if let Ok(bad) = bad {
+        let report = cncf_layout(dir.path(), &bad);
+        assert_has(&report, "WI-WASM-004");
+        // Skipped when full validation is off.
+        let lax = Options {
+            validate_wasm: false,
+            ..Options::default()
+        };
+        let report = image(validate_path(dir.path(), None, &lax).unwrap());
+        assert!(!has(&report, "WI-WASM-004"), "{:#?}", report.findings);
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_each_blob_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    for variant in Variant::BUILDABLE {
+        let name = if variant == Variant::Cncf { "adder.component.wasm" } else { "proxy-filter.wasm" };
+        let out = build(dir.path(), name, variant);
+        let mut blobs: Vec<PathBuf> = fs::read_dir(out.join("blobs/sha256")).unwrap().map(|e| e.unwrap().path()).collect();
+        blobs.sort();
+        for blob in blobs {
+            let original = fs::read(&blob).unwrap();
+            let mut flipped = original.clone();
+            let i = flipped.len() / 2;
+            flipped[i] ^= 0x01;
+            fs::write(&blob, &flipped).unwrap();
+            let report = validate_path(&out, None, &Options::default()).unwrap();
+            let name = blob.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                report.findings().any(|f| f.code == "WI-BLOB-002" && f.location.contains(&name)),
+                "{variant}: flipped byte in {name} not reported: {:#?}",
+                report.findings().collect::<Vec<_>>()
+            );
+            assert!(!report.valid());
+            fs::write(&blob, &original).unwrap();
+        }
+        assert!(validate_path(&out, None, &Options::default()).unwrap().valid());
+    }
+}
+
+#[test]
+fn one_bad_field_does_not_hide_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let wasm = fs::read(module("hello.wasm")).unwrap();
+    let l = put(d, &wasm);
+    let config = serde_json::json!({"created": "yesterday", "architecture": "wasm", "os": "wasip1",
+        "layerDigests": [l.0.as_str()]});
+    let c = put(d, &serde_json::to_vec(&config).unwrap());
+    let mut layer = desc("application/wasm", &l);
+    layer["digest"] = Value::String(l.0.as_str().to_uppercase().replace("SHA256", "sha256"));
+    let manifest = serde_json::json!({"schemaVersion": 1, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.wasm.config.v0+json", &c), "layers": [layer],
+        "annotations": {"org.opencontainers.image.created": 5}});
+    layout_with_manifest(d, &manifest);
+    let report = validate_dir(d);
+    assert_eq!(report.variant, Variant::Cncf);
+    for code in ["WI-MANIFEST-002", "WI-DIGEST-002", "WI-ANNOT-001", "WI-CNCF-007", "WI-CNCF-008"] {
+        assert_has(&report, code);
+    }
+    let dig = report.findings.iter().find(|f| f.code == "WI-DIGEST-002").unwrap();
+    assert_eq!(dig.location, "manifest.layers[0].digest");
+
+    // A string where the layers array belongs.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.wasm.config.v0+json", &put(dir.path(), b"{}")), "layers": "plugin.wasm"});
+    layout_with_manifest(dir.path(), &manifest);
+    let report = validate_dir(dir.path());
+    assert_eq!(report.variant, Variant::Cncf);
+    assert_has(&report, "WI-MANIFEST-006");
+    assert_has(&report, "WI-CNCF-002");
+}
+
+#[test]
+fn layout_level_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    fs::write(out.join("oci-layout"), br#"{"imageLayoutVersion":"2.0.0"}"#).unwrap();
+    fs::write(out.join("blobs/sha256/not-a-digest"), b"x").unwrap();
+    let stray = Digest::sha256_of(b"stray");
+    fs::write(out.join(stray.layout_path()), b"not stray").unwrap();
+    let report = validate_dir(&out);
+    for code in ["WI-LAYOUT-001", "WI-LAYOUT-004", "WI-LAYOUT-005"] {
+        assert_has(&report, code);
+    }
+    // The image itself is still checked and named.
+    assert_eq!(report.variant, Variant::Cncf);
+    fs::remove_file(out.join("oci-layout")).unwrap();
+    fs::remove_file(out.join("index.json")).unwrap();
+    let report = validate_path(&out, None, &Options::default()).unwrap();
+    let found: Vec<&str> = report.findings().map(|f| f.code).collect();
+    assert!(found.contains(&"WI-LAYOUT-001") && found.contains(&"WI-LAYOUT-002"), "{found:?}");
+    assert!(!report.valid());
+
+    // Neither a layout nor an archive, or nothing at all: an error, not a report.
+    assert!(validate_path(&module("hello.wasm"), None, &Options::default()).is_err());
+    assert!(validate_path(&dir.path().join("nothing"), None, &Options::default()).is_err());
+}
+
+#[test]
+fn archives_are_validated_like_layouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("image.tar");
+    let mut archive = wasm_image::store::Archive::open_or_create(&path).unwrap();
+    ImageBuilder::new(module("proxy-filter.wasm")).build(&mut archive, Some("v1")).unwrap();
+    drop(archive);
+    let report = image(validate_path(&path, None, &Options::default()).unwrap());
+    assert_eq!(report.variant, Variant::CompatOci);
+    assert!(no_problems(&report), "{:#?}", report.findings);
+    // A flipped byte inside the archive.
+    let mut bytes = fs::read(&path).unwrap();
+    let at = bytes.len() - 1024 - 700;
+    bytes[at] ^= 0x20;
+    fs::write(&path, &bytes).unwrap();
+    let report = validate_path(&path, None, &Options::default()).unwrap();
+    assert!(!report.valid());
+}
+
+#[test]
+fn consumer_size_limit_and_wasm_oci_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "proxy-filter.wasm", Variant::CompatOci);
+    let tiny = Options {
+        limits: wasm_image::limits::Limits {
+            consumer_max_module_bytes: 100,
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    let report = image(validate_path(&out, None, &tiny).unwrap());
+    assert_has(&report, "WI-WASM-007");
+    assert!(report.valid);
+    assert!(!verdict(&report, "istio").loads);
+    assert!(verdict(&report, "istio").reason.contains("Istio and Envoy Gateway"));
+
+    // A hello module (no ABI marker) forced into a proxy layout by hand.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rc = put(d, br#"{"type":"envoy_proxy","abi_version":"v0.2.1","abiVersions":["v0.1.0"]}"#);
+    let m = put(d, &fs::read(module("proxy-filter.wasm")).unwrap());
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.module.wasm.config.v1+json", &rc),
+        "layers": [desc("application/vnd.module.wasm.config.v1+json", &rc), desc("application/vnd.module.wasm.content.layer.v1+wasm", &m)]});
+    layout_with_manifest(d, &manifest);
+    let report = validate_dir(d);
+    for code in ["WI-WASMOCI-007", "WI-WASMOCI-009", "WI-WASMOCI-010"] {
+        assert_has(&report, code);
+    }
+    assert!(report.valid, "{:#?}", report.findings);
+}
