@@ -37,7 +37,11 @@ impl Facts<'_> {
             .and_then(Value::as_array)
             .map(|ls| {
                 ls.iter()
-                    .map(|l| l.get("mediaType").and_then(Value::as_str).unwrap_or("(none)"))
+                    .map(|l| {
+                        l.get("mediaType")
+                            .and_then(Value::as_str)
+                            .unwrap_or("(none)")
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -63,19 +67,29 @@ fn proxy_fetcher(f: &Facts, who: &str) -> Result<String, String> {
                 mt::DOCKER_LAYER_TAR_GZIP
             ));
         }
-        return Ok(format!("{who} reads the compat variant (Docker): plugin.wasm from the last layer"));
+        return Ok(format!(
+            "{who} reads the compat variant (Docker): plugin.wasm from the last layer"
+        ));
     }
     let compat_err = match layers.last() {
         None => "number of layers must be greater than zero".to_owned(),
         Some(&last) if last == mt::OCI_LAYER_TAR_GZIP => {
-            return Ok(format!("{who} reads the compat variant: plugin.wasm from the last tar+gzip layer"));
+            return Ok(format!(
+                "{who} reads the compat variant: plugin.wasm from the last tar+gzip layer"
+            ));
         }
-        Some(last) => format!("invalid media type {last} (expect {})", mt::OCI_LAYER_TAR_GZIP),
+        Some(last) => format!(
+            "invalid media type {last} (expect {})",
+            mt::OCI_LAYER_TAR_GZIP
+        ),
     };
     let oci_err = if layers.len() != 2 {
         format!("number of layers must be 2 but got {}", layers.len())
     } else if !layers.contains(&mt::MODULE_WASM_CONTENT_LAYER) {
-        format!("could not find the layer of type {}", mt::MODULE_WASM_CONTENT_LAYER)
+        format!(
+            "could not find the layer of type {}",
+            mt::MODULE_WASM_CONTENT_LAYER
+        )
     } else {
         return Ok(format!(
             "{who} reads the oci variant: the {} layer",
@@ -91,7 +105,9 @@ fn proxy_fetcher(f: &Facts, who: &str) -> Result<String, String> {
 fn wkg(f: &Facts) -> Result<String, String> {
     let layers = f.layer_types();
     if let Some(bad) = layers.iter().find(|t| **t != mt::WASM_LAYER) {
-        return Err(format!("wkg (oci-wasm) pulls only application/wasm layers: Incompatible layer media type: {bad}"));
+        return Err(format!(
+            "wkg (oci-wasm) pulls only application/wasm layers: Incompatible layer media type: {bad}"
+        ));
     }
     if layers.len() != 1 {
         return Err("wkg (oci-wasm): Wasm components must have exactly one layer".into());
@@ -127,7 +143,10 @@ fn wasmcloud(f: &Facts) -> Result<String, String> {
         return Err("wasmCloud: the image has no layers".into());
     }
     if f.module.is_some_and(|m| m.kind == ModuleKind::CoreModule) {
-        return Err("wasmCloud decodes the first layer as a component, and this payload is a core module".into());
+        return Err(
+            "wasmCloud decodes the first layer as a component, and this payload is a core module"
+                .into(),
+        );
     }
     Ok("wasmCloud loads the first application/wasm layer as a component".into())
 }
@@ -137,7 +156,9 @@ fn wasm_platform_gate(f: &Facts, who: &str) -> Result<(), String> {
     if f.architecture() != Some("wasm") {
         return Err(format!(
             "{who}: manifest is not in WASM OCI image format (the image config's architecture must be exactly \"wasm\", found {})",
-            f.architecture().map(|a| format!("{a:?}")).unwrap_or_else(|| "none".into())
+            f.architecture()
+                .map(|a| format!("{a:?}"))
+                .unwrap_or_else(|| "none".into())
         ));
     }
     Ok(())
@@ -165,7 +186,9 @@ fn runwasi(f: &Facts) -> Result<String, String> {
 fn spin(f: &Facts) -> Result<String, String> {
     wasm_platform_gate(f, "containerd-shim-spin")?;
     let layers = f.layer_types();
-    if f.config_type() == Some(mt::SPIN_APPLICATION_CONFIG) || layers.contains(&mt::SPIN_APPLICATION_CONFIG) {
+    if f.config_type() == Some(mt::SPIN_APPLICATION_CONFIG)
+        || layers.contains(&mt::SPIN_APPLICATION_CONFIG)
+    {
         return Ok("containerd-shim-spin loads the Spin locked app and its layers".into());
     }
     let wasm = layers.iter().filter(|t| **t == mt::WASM_LAYER).count();
@@ -191,7 +214,10 @@ fn kubewarden(f: &Facts) -> Result<String, String> {
     if layers.is_empty() {
         return Err("Kubewarden: the image has no layers".into());
     }
-    Ok(format!("Kubewarden loads the first {} layer", mt::WASM_CONTENT_LAYER_V1))
+    Ok(format!(
+        "Kubewarden loads the first {} layer",
+        mt::WASM_CONTENT_LAYER_V1
+    ))
 }
 
 /// The verdict of every consumer. An error finding marks every consumer that
@@ -202,7 +228,11 @@ pub(crate) fn verdicts(f: &Facts, findings: &[Finding]) -> Vec<ConsumerVerdict> 
     let too_big = findings.iter().find(|x| x.code == "WI-WASM-007");
     let checks: [(&'static str, Result<String, String>, bool); 7] = [
         ("istio", proxy_fetcher(f, "Istio"), true),
-        ("envoy-gateway", proxy_fetcher(f, "Envoy Gateway (a copy of Istio's fetcher)"), true),
+        (
+            "envoy-gateway",
+            proxy_fetcher(f, "Envoy Gateway (a copy of Istio's fetcher)"),
+            true,
+        ),
         ("wkg", wkg(f), false),
         ("wasmcloud", wasmcloud(f), false),
         ("runwasi", runwasi(f), false),
@@ -217,7 +247,10 @@ pub(crate) fn verdicts(f: &Facts, findings: &[Finding]) -> Vec<ConsumerVerdict> 
                 Ok(how) => match (error, too_big) {
                     (Some(e), _) => (
                         false,
-                        format!("{how}, but the image breaks {} ({}): {}", e.code, e.location, e.message),
+                        format!(
+                            "{how}, but the image breaks {} ({}): {}",
+                            e.code, e.location, e.message
+                        ),
                     ),
                     (None, Some(big)) if proxy => (false, format!("{how}, but {}", big.message)),
                     _ => (true, how),
@@ -233,7 +266,12 @@ pub(crate) fn verdicts(f: &Facts, findings: &[Finding]) -> Vec<ConsumerVerdict> 
 }
 
 /// The command that converts the image for the consumers that do not load it.
-pub(crate) fn convert(f: &Facts, findings: &[Finding], verdicts: &[ConsumerVerdict], module_name: &str) -> Option<String> {
+pub(crate) fn convert(
+    f: &Facts,
+    findings: &[Finding],
+    verdicts: &[ConsumerVerdict],
+    module_name: &str,
+) -> Option<String> {
     let module = f.module?;
     let payload_broken = findings
         .iter()
@@ -258,5 +296,8 @@ pub(crate) fn convert(f: &Facts, findings: &[Finding], verdicts: &[ConsumerVerdi
     if f.variant == target && !has_error {
         return None;
     }
-    Some(format!("wasm-image build {module_name} --variant {} -o OUT", target.id()))
+    Some(format!(
+        "wasm-image build {module_name} --variant {} -o OUT",
+        target.id()
+    ))
 }

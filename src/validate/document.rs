@@ -71,15 +71,22 @@ pub(crate) fn parse_json(
         sink.add(
             code,
             location,
-            format!("{what} is {} bytes, over the limit of {max_bytes} bytes", bytes.len()),
+            format!(
+                "{what} is {} bytes, over the limit of {max_bytes} bytes",
+                bytes.len()
+            ),
         );
         return None;
     }
-    if let Err(JsonError::TooDeep { limit, offset }) = json::check_depth(bytes, limits.max_json_depth) {
+    if let Err(JsonError::TooDeep { limit, offset }) =
+        json::check_depth(bytes, limits.max_json_depth)
+    {
         sink.add(
             "WI-LIMIT-002",
             location,
-            format!("{what} nests arrays and objects deeper than {limit} levels (at byte {offset})"),
+            format!(
+                "{what} nests arrays and objects deeper than {limit} levels (at byte {offset})"
+            ),
         );
         return None;
     }
@@ -94,7 +101,11 @@ pub(crate) fn parse_json(
             None
         }
         Err(e) => {
-            sink.add(shape_code, location, format!("{what} is not valid UTF-8 JSON: {e}"));
+            sink.add(
+                shape_code,
+                location,
+                format!("{what} is not valid UTF-8 JSON: {e}"),
+            );
             None
         }
     }
@@ -137,11 +148,19 @@ pub(crate) fn check_digest(text: &str, location: &str, sink: &mut Sink) -> Optio
             Some(d)
         }
         Err(e @ DigestError::BadHex { .. }) => {
-            sink.add("WI-DIGEST-002", location, format!("digest {}: {e}", show(text)));
+            sink.add(
+                "WI-DIGEST-002",
+                location,
+                format!("digest {}: {e}", show(text)),
+            );
             None
         }
         Err(e) => {
-            sink.add("WI-DIGEST-001", location, format!("digest {}: {e}", show(text)));
+            sink.add(
+                "WI-DIGEST-001",
+                location,
+                format!("digest {}: {e}", show(text)),
+            );
             None
         }
     }
@@ -164,7 +183,9 @@ pub(crate) fn is_absolute_uri(text: &str) -> bool {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            if !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
+            if !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
                 return false;
             }
             i += 3;
@@ -173,8 +194,27 @@ pub(crate) fn is_absolute_uri(text: &str) -> bool {
         let ok = b.is_ascii_alphanumeric()
             || matches!(
                 b,
-                b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'[' | b']' | b'@' | b'!' | b'$' | b'&' | b'\''
-                    | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b':'
+                    | b'/'
+                    | b'?'
+                    | b'#'
+                    | b'['
+                    | b']'
+                    | b'@'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
             );
         if !ok {
             return false;
@@ -188,7 +228,8 @@ pub(crate) fn is_absolute_uri(text: &str) -> bool {
 pub(crate) fn is_ref_name(text: &str) -> bool {
     fn component(c: &str) -> bool {
         let b = c.as_bytes();
-        if b.is_empty() || !b[0].is_ascii_alphanumeric() || !b[b.len() - 1].is_ascii_alphanumeric() {
+        if b.is_empty() || !b[0].is_ascii_alphanumeric() || !b[b.len() - 1].is_ascii_alphanumeric()
+        {
             return false;
         }
         let mut i = 0;
@@ -198,7 +239,11 @@ pub(crate) fn is_ref_name(text: &str) -> bool {
                 continue;
             }
             // A separator: one of [-._:@+] or "--", followed by an alphanumeric.
-            let len = if b[i] == b'-' && b.get(i + 1) == Some(&b'-') { 2 } else { 1 };
+            let len = if b[i] == b'-' && b.get(i + 1) == Some(&b'-') {
+                2
+            } else {
+                1
+            };
             if len == 1 && !matches!(b[i], b'-' | b'.' | b'_' | b':' | b'@' | b'+') {
                 return false;
             }
@@ -218,12 +263,19 @@ pub(crate) fn is_rfc3339(text: &str) -> bool {
 }
 
 /// Checks an `annotations` value.
-pub(crate) fn check_annotations(value: &Value, location: &str, sink: &mut Sink) -> Map<String, Value> {
+pub(crate) fn check_annotations(
+    value: &Value,
+    location: &str,
+    sink: &mut Sink,
+) -> Map<String, Value> {
     let Value::Object(map) = value else {
         sink.add(
             "WI-ANNOT-001",
             location,
-            format!("annotations is a JSON {}, not an object of strings", json_type(value)),
+            format!(
+                "annotations is a JSON {}, not an object of strings",
+                json_type(value)
+            ),
         );
         return Map::new();
     };
@@ -233,7 +285,12 @@ pub(crate) fn check_annotations(value: &Value, location: &str, sink: &mut Sink) 
             sink.add(
                 "WI-ANNOT-001",
                 &at,
-                format!("annotation {} has the {} value {}, not a string", show(key), json_type(v), show_json(v)),
+                format!(
+                    "annotation {} has the {} value {}, not a string",
+                    show(key),
+                    json_type(v),
+                    show_json(v)
+                ),
             );
             continue;
         };
@@ -249,7 +306,10 @@ pub(crate) fn check_annotations(value: &Value, location: &str, sink: &mut Sink) 
             sink.add(
                 "WI-ANNOT-004",
                 &at,
-                format!("annotation key {} uses the reserved prefix org.opencontainers.", show(key)),
+                format!(
+                    "annotation key {} uses the reserved prefix org.opencontainers.",
+                    show(key)
+                ),
             );
         }
         match key.as_str() {
@@ -290,7 +350,11 @@ pub(crate) fn check_descriptor(value: &Value, location: &str, sink: &mut Sink) -
         sink.add(
             "WI-DESC-001",
             location,
-            format!("descriptor is a JSON {} {}, not an object", json_type(value), show_json(value)),
+            format!(
+                "descriptor is a JSON {} {}, not an object",
+                json_type(value),
+                show_json(value)
+            ),
         );
         return desc;
     };
@@ -315,7 +379,9 @@ pub(crate) fn check_descriptor(value: &Value, location: &str, sink: &mut Sink) -
     }
     match obj.get("digest") {
         None => sink.add("WI-DESC-001", location, "descriptor has no digest"),
-        Some(Value::String(d)) => desc.digest = check_digest(d, &format!("{location}.digest"), sink),
+        Some(Value::String(d)) => {
+            desc.digest = check_digest(d, &format!("{location}.digest"), sink)
+        }
         Some(other) => sink.add(
             "WI-DESC-001",
             format!("{location}.digest"),
@@ -335,7 +401,11 @@ pub(crate) fn check_descriptor(value: &Value, location: &str, sink: &mut Sink) -
         Some(other) => sink.add(
             "WI-DESC-001",
             format!("{location}.size"),
-            format!("size is a JSON {} {}, not an integer", json_type(other), show_json(other)),
+            format!(
+                "size is a JSON {} {}, not an integer",
+                json_type(other),
+                show_json(other)
+            ),
         ),
     }
     if let Some(urls) = obj.get("urls") {
@@ -362,42 +432,54 @@ pub(crate) fn check_descriptor(value: &Value, location: &str, sink: &mut Sink) -
     if let Some(a) = obj.get("annotations") {
         desc.annotations = check_annotations(a, &format!("{location}.annotations"), sink);
     }
-    if let Some(a) = obj.get("artifactType") {
-        if !a.as_str().is_some_and(mt::is_valid) {
-            sink.add(
-                "WI-DESC-007",
-                format!("{location}.artifactType"),
-                format!("artifactType {} does not match the RFC 6838 pattern", show_json(a)),
-            );
-        }
+    if let Some(a) = obj.get("artifactType")
+        && !a.as_str().is_some_and(mt::is_valid)
+    {
+        sink.add(
+            "WI-DESC-007",
+            format!("{location}.artifactType"),
+            format!(
+                "artifactType {} does not match the RFC 6838 pattern",
+                show_json(a)
+            ),
+        );
     }
     if let Some(data) = obj.get("data") {
         let at = format!("{location}.data");
-        match data.as_str().map(|t| base64::engine::general_purpose::STANDARD.decode(t)) {
+        match data
+            .as_str()
+            .map(|t| base64::engine::general_purpose::STANDARD.decode(t))
+        {
             Some(Ok(bytes)) => {
-                if let Some(size) = desc.size {
-                    if bytes.len() as u64 != size {
+                if let Some(size) = desc.size
+                    && bytes.len() as u64 != size
+                {
+                    sink.add(
+                        "WI-DESC-005",
+                        &at,
+                        format!("data decodes to {} bytes but size is {size}", bytes.len()),
+                    );
+                }
+                if let Some(digest) = &desc.digest
+                    && let Some(alg) = digest.algorithm()
+                {
+                    let actual = Digest::of(alg, &bytes);
+                    if &actual != digest {
                         sink.add(
                             "WI-DESC-005",
                             &at,
-                            format!("data decodes to {} bytes but size is {size}", bytes.len()),
+                            format!(
+                                "data hashes to {actual}, not to the descriptor's digest {digest}"
+                            ),
                         );
                     }
                 }
-                if let Some(digest) = &desc.digest {
-                    if let Some(alg) = digest.algorithm() {
-                        let actual = Digest::of(alg, &bytes);
-                        if &actual != digest {
-                            sink.add(
-                                "WI-DESC-005",
-                                &at,
-                                format!("data hashes to {actual}, not to the descriptor's digest {digest}"),
-                            );
-                        }
-                    }
-                }
             }
-            Some(Err(e)) => sink.add("WI-DESC-004", &at, format!("data is not padded base64: {e}")),
+            Some(Err(e)) => sink.add(
+                "WI-DESC-004",
+                &at,
+                format!("data is not padded base64: {e}"),
+            ),
             None => sink.add(
                 "WI-DESC-004",
                 &at,
@@ -426,7 +508,10 @@ fn check_platform(value: &Value, location: &str, sink: &mut Sink) {
             Some(other) => sink.add(
                 "WI-INDEX-004",
                 format!("{location}.{key}"),
-                format!("platform {key} is a JSON {}, not a string", json_type(other)),
+                format!(
+                    "platform {key} is a JSON {}, not a string",
+                    json_type(other)
+                ),
             ),
             None => sink.add("WI-INDEX-004", location, format!("platform has no {key}")),
         }
@@ -436,14 +521,18 @@ fn check_platform(value: &Value, location: &str, sink: &mut Sink) {
             sink.add(
                 "WI-INDEX-005",
                 format!("{location}.{key}"),
-                format!("platform uses the key {key}; the image spec names it {}", key.replace('_', ".")),
+                format!(
+                    "platform uses the key {key}; the image spec names it {}",
+                    key.replace('_', ".")
+                ),
             );
         }
     }
 }
 
 fn is_schema_version_2(v: Option<&Value>) -> bool {
-    v.and_then(Value::as_u64) == Some(2) && v.is_some_and(|v| !v.as_number().is_some_and(|n| n.is_f64()))
+    v.and_then(Value::as_u64) == Some(2)
+        && v.is_some_and(|v| !v.as_number().is_some_and(|n| n.is_f64()))
 }
 
 /// What the manifest checks learned.
@@ -457,11 +546,18 @@ pub(crate) struct ManifestFacts {
 }
 
 /// Checks an image manifest (a JSON object). `prefix` is the JSON path of the document, e.g. `manifest`.
-pub(crate) fn check_manifest(obj: &Map<String, Value>, prefix: &str, sink: &mut Sink) -> ManifestFacts {
+pub(crate) fn check_manifest(
+    obj: &Map<String, Value>,
+    prefix: &str,
+    sink: &mut Sink,
+) -> ManifestFacts {
     let mut facts = ManifestFacts::default();
     let at = |field: &str| format!("{prefix}.{field}");
     if !is_schema_version_2(obj.get("schemaVersion")) {
-        let found = obj.get("schemaVersion").map(show_json).unwrap_or_else(|| "missing".into());
+        let found = obj
+            .get("schemaVersion")
+            .map(show_json)
+            .unwrap_or_else(|| "missing".into());
         sink.add(
             "WI-MANIFEST-002",
             at("schemaVersion"),
@@ -476,7 +572,10 @@ pub(crate) fn check_manifest(obj: &Map<String, Value>, prefix: &str, sink: &mut 
         Some(other) => sink.add(
             "WI-MANIFEST-004",
             at("mediaType"),
-            format!("manifest mediaType {} is not an image manifest type", show_json(other)),
+            format!(
+                "manifest mediaType {} is not an image manifest type",
+                show_json(other)
+            ),
         ),
     }
     match obj.get("config") {
@@ -494,7 +593,9 @@ pub(crate) fn check_manifest(obj: &Map<String, Value>, prefix: &str, sink: &mut 
                 sink.add("WI-MANIFEST-007", at("layers"), "layers is empty");
             }
             for (i, l) in items.iter().enumerate() {
-                facts.layers.push(check_descriptor(l, &format!("{prefix}.layers[{i}]"), sink));
+                facts
+                    .layers
+                    .push(check_descriptor(l, &format!("{prefix}.layers[{i}]"), sink));
             }
         }
         Some(other) => sink.add(
@@ -505,14 +606,17 @@ pub(crate) fn check_manifest(obj: &Map<String, Value>, prefix: &str, sink: &mut 
         None => sink.add("WI-MANIFEST-006", prefix, "manifest has no layers"),
     }
     let artifact_type = obj.get("artifactType");
-    if let Some(a) = artifact_type {
-        if !a.as_str().is_some_and(mt::is_valid) {
-            sink.add(
-                "WI-MANIFEST-009",
-                at("artifactType"),
-                format!("artifactType {} does not match the RFC 6838 pattern", show_json(a)),
-            );
-        }
+    if let Some(a) = artifact_type
+        && !a.as_str().is_some_and(mt::is_valid)
+    {
+        sink.add(
+            "WI-MANIFEST-009",
+            at("artifactType"),
+            format!(
+                "artifactType {} does not match the RFC 6838 pattern",
+                show_json(a)
+            ),
+        );
     }
     if artifact_type.is_none()
         && facts.config.as_ref().and_then(|c| c.media_type.as_deref()) == Some(OCI_EMPTY)
@@ -550,39 +654,56 @@ pub(crate) struct IndexItem {
 }
 
 /// Checks an image index (a JSON object); `prefix` is its location, e.g. `index.json`.
-pub(crate) fn check_index(obj: &Map<String, Value>, prefix: &str, sink: &mut Sink) -> Vec<IndexItem> {
+pub(crate) fn check_index(
+    obj: &Map<String, Value>,
+    prefix: &str,
+    sink: &mut Sink,
+) -> Vec<IndexItem> {
     let at = |field: &str| format!("{prefix} {field}");
     if !is_schema_version_2(obj.get("schemaVersion")) {
-        let found = obj.get("schemaVersion").map(show_json).unwrap_or_else(|| "missing".into());
+        let found = obj
+            .get("schemaVersion")
+            .map(show_json)
+            .unwrap_or_else(|| "missing".into());
         sink.add(
             "WI-INDEX-001",
             at("schemaVersion"),
             format!("schemaVersion is {found}, must be the integer 2"),
         );
     }
-    if let Some(m) = obj.get("mediaType") {
-        if !matches!(m.as_str(), Some(mt::OCI_INDEX | mt::DOCKER_MANIFEST_LIST)) {
-            sink.add(
-                "WI-INDEX-002",
-                at("mediaType"),
-                format!("index mediaType {} is not an image index type", show_json(m)),
-            );
-        }
+    if let Some(m) = obj.get("mediaType")
+        && !matches!(m.as_str(), Some(mt::OCI_INDEX | mt::DOCKER_MANIFEST_LIST))
+    {
+        sink.add(
+            "WI-INDEX-002",
+            at("mediaType"),
+            format!(
+                "index mediaType {} is not an image index type",
+                show_json(m)
+            ),
+        );
     }
-    if let Some(a) = obj.get("artifactType") {
-        if !a.as_str().is_some_and(mt::is_valid) {
-            sink.add(
-                "WI-DESC-007",
-                at("artifactType"),
-                format!("artifactType {} does not match the RFC 6838 pattern", show_json(a)),
-            );
-        }
+    if let Some(a) = obj.get("artifactType")
+        && !a.as_str().is_some_and(mt::is_valid)
+    {
+        sink.add(
+            "WI-DESC-007",
+            at("artifactType"),
+            format!(
+                "artifactType {} does not match the RFC 6838 pattern",
+                show_json(a)
+            ),
+        );
     }
     if let Some(s) = obj.get("subject") {
         if s.is_object() {
             check_descriptor(s, &at("subject"), sink);
         } else {
-            sink.add("WI-MANIFEST-010", at("subject"), format!("subject {} is not a descriptor", show_json(s)));
+            sink.add(
+                "WI-MANIFEST-010",
+                at("subject"),
+                format!("subject {} is not a descriptor", show_json(s)),
+            );
         }
     }
     if let Some(a) = obj.get("annotations") {
@@ -645,7 +766,11 @@ pub(crate) fn check_layout_header(bytes: &[u8], limits: &Limits, sink: &mut Sink
             "oci-layout",
             format!("imageLayoutVersion is {}, not \"1.0.0\"", show_json(other)),
         ),
-        None => sink.add("WI-LAYOUT-001", "oci-layout", "oci-layout has no imageLayoutVersion"),
+        None => sink.add(
+            "WI-LAYOUT-001",
+            "oci-layout",
+            "oci-layout has no imageLayoutVersion",
+        ),
     }
 }
 
@@ -657,40 +782,135 @@ pub(crate) const IMAGE_CONFIG_CODE: &str = "WI-CNCF-005";
 /// `config-schema.json` and the Go validator's extra `Env` check.
 pub(crate) fn check_image_config(obj: &Map<String, Value>, prefix: &str, sink: &mut Sink) {
     let code = IMAGE_CONFIG_CODE;
-    let mut expect = |v: Option<&Value>, path: &str, ok: fn(&Value) -> bool, want: &str, required: bool| match v {
-        None if required => sink.add(code, prefix, format!("image config has no {path}")),
-        None => {}
-        Some(v) if ok(v) => {}
-        Some(v) => sink.add(
-            code,
-            format!("{prefix}.{path}"),
-            format!("{path} is the JSON {} {}, must be {want}", json_type(v), show_json(v)),
-        ),
-    };
+    let mut expect =
+        |v: Option<&Value>, path: &str, ok: fn(&Value) -> bool, want: &str, required: bool| match v
+        {
+            None if required => sink.add(code, prefix, format!("image config has no {path}")),
+            None => {}
+            Some(v) if ok(v) => {}
+            Some(v) => sink.add(
+                code,
+                format!("{prefix}.{path}"),
+                format!(
+                    "{path} is the JSON {} {}, must be {want}",
+                    json_type(v),
+                    show_json(v)
+                ),
+            ),
+        };
     let string = |v: &Value| v.is_string();
     let strings = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
-    let strings_or_null = |v: &Value| v.is_null() || v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+    let strings_or_null =
+        |v: &Value| v.is_null() || v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
     let object_or_null = |v: &Value| v.is_null() || v.is_object();
-    let string_map = |v: &Value| v.is_null() || v.as_object().is_some_and(|m| m.values().all(Value::is_string));
-    expect(obj.get("created"), "created", |v| v.as_str().is_some_and(is_rfc3339), "an RFC 3339 date-time", false);
+    let string_map = |v: &Value| {
+        v.is_null()
+            || v.as_object()
+                .is_some_and(|m| m.values().all(Value::is_string))
+    };
+    expect(
+        obj.get("created"),
+        "created",
+        |v| v.as_str().is_some_and(is_rfc3339),
+        "an RFC 3339 date-time",
+        false,
+    );
     expect(obj.get("author"), "author", string, "a string", false);
-    expect(obj.get("architecture"), "architecture", string, "a string", true);
+    expect(
+        obj.get("architecture"),
+        "architecture",
+        string,
+        "a string",
+        true,
+    );
     expect(obj.get("os"), "os", string, "a string", true);
-    expect(obj.get("os.version"), "os.version", string, "a string", false);
-    expect(obj.get("os.features"), "os.features", strings, "an array of strings", false);
+    expect(
+        obj.get("os.version"),
+        "os.version",
+        string,
+        "a string",
+        false,
+    );
+    expect(
+        obj.get("os.features"),
+        "os.features",
+        strings,
+        "an array of strings",
+        false,
+    );
     expect(obj.get("variant"), "variant", string, "a string", false);
-    expect(obj.get("config"), "config", object_or_null, "an object", false);
+    expect(
+        obj.get("config"),
+        "config",
+        object_or_null,
+        "an object",
+        false,
+    );
     if let Some(Value::Object(c)) = obj.get("config") {
         expect(c.get("User"), "config.User", string, "a string", false);
-        expect(c.get("ExposedPorts"), "config.ExposedPorts", object_or_null, "an object", false);
-        expect(c.get("Env"), "config.Env", strings_or_null, "an array of strings", false);
-        expect(c.get("Entrypoint"), "config.Entrypoint", strings_or_null, "an array of strings", false);
-        expect(c.get("Cmd"), "config.Cmd", strings_or_null, "an array of strings", false);
-        expect(c.get("Volumes"), "config.Volumes", object_or_null, "an object", false);
-        expect(c.get("WorkingDir"), "config.WorkingDir", string, "a string", false);
-        expect(c.get("Labels"), "config.Labels", string_map, "an object of strings", false);
-        expect(c.get("StopSignal"), "config.StopSignal", string, "a string", false);
-        expect(c.get("ArgsEscaped"), "config.ArgsEscaped", Value::is_boolean, "a boolean", false);
+        expect(
+            c.get("ExposedPorts"),
+            "config.ExposedPorts",
+            object_or_null,
+            "an object",
+            false,
+        );
+        expect(
+            c.get("Env"),
+            "config.Env",
+            strings_or_null,
+            "an array of strings",
+            false,
+        );
+        expect(
+            c.get("Entrypoint"),
+            "config.Entrypoint",
+            strings_or_null,
+            "an array of strings",
+            false,
+        );
+        expect(
+            c.get("Cmd"),
+            "config.Cmd",
+            strings_or_null,
+            "an array of strings",
+            false,
+        );
+        expect(
+            c.get("Volumes"),
+            "config.Volumes",
+            object_or_null,
+            "an object",
+            false,
+        );
+        expect(
+            c.get("WorkingDir"),
+            "config.WorkingDir",
+            string,
+            "a string",
+            false,
+        );
+        expect(
+            c.get("Labels"),
+            "config.Labels",
+            string_map,
+            "an object of strings",
+            false,
+        );
+        expect(
+            c.get("StopSignal"),
+            "config.StopSignal",
+            string,
+            "a string",
+            false,
+        );
+        expect(
+            c.get("ArgsEscaped"),
+            "config.ArgsEscaped",
+            Value::is_boolean,
+            "a boolean",
+            false,
+        );
         if let Some(Value::Array(env)) = c.get("Env") {
             for (i, e) in env.iter().enumerate() {
                 if let Some(text) = e.as_str() {
@@ -726,14 +946,21 @@ pub(crate) fn check_image_config(obj: &Map<String, Value>, prefix: &str, sink: &
                             Some(text) => {
                                 check_digest(text, &at, sink);
                             }
-                            None => sink.add(code, at, format!("diff_id is a JSON {}, not a digest", json_type(id))),
+                            None => sink.add(
+                                code,
+                                at,
+                                format!("diff_id is a JSON {}, not a digest", json_type(id)),
+                            ),
                         }
                     }
                 }
                 Some(other) => sink.add(
                     code,
                     format!("{prefix}.rootfs.diff_ids"),
-                    format!("rootfs.diff_ids is a JSON {}, not an array", json_type(other)),
+                    format!(
+                        "rootfs.diff_ids is a JSON {}, not an array",
+                        json_type(other)
+                    ),
                 ),
                 None => sink.add(code, format!("{prefix}.rootfs"), "rootfs has no diff_ids"),
             }
@@ -749,28 +976,32 @@ pub(crate) fn check_image_config(obj: &Map<String, Value>, prefix: &str, sink: &
         Some(Value::Array(items)) => {
             for (i, h) in items.iter().enumerate() {
                 let Value::Object(h) = h else {
-                    sink.add(code, format!("{prefix}.history[{i}]"), "history entry is not an object");
+                    sink.add(
+                        code,
+                        format!("{prefix}.history[{i}]"),
+                        "history entry is not an object",
+                    );
                     continue;
                 };
                 for key in ["created", "author", "created_by", "comment"] {
-                    if let Some(v) = h.get(key) {
-                        if !v.is_string() {
-                            sink.add(
-                                code,
-                                format!("{prefix}.history[{i}].{key}"),
-                                format!("{key} is a JSON {}, not a string", json_type(v)),
-                            );
-                        }
-                    }
-                }
-                if let Some(v) = h.get("empty_layer") {
-                    if !v.is_boolean() {
+                    if let Some(v) = h.get(key)
+                        && !v.is_string()
+                    {
                         sink.add(
                             code,
-                            format!("{prefix}.history[{i}].empty_layer"),
-                            format!("empty_layer is a JSON {}, not a boolean", json_type(v)),
+                            format!("{prefix}.history[{i}].{key}"),
+                            format!("{key} is a JSON {}, not a string", json_type(v)),
                         );
                     }
+                }
+                if let Some(v) = h.get("empty_layer")
+                    && !v.is_boolean()
+                {
+                    sink.add(
+                        code,
+                        format!("{prefix}.history[{i}].empty_layer"),
+                        format!("empty_layer is a JSON {}, not a boolean", json_type(v)),
+                    );
                 }
             }
         }

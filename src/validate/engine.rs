@@ -77,7 +77,13 @@ impl<'a> Engine<'a> {
     }
 
     /// Reads a document blob (bounded by `limit`), once per run.
-    fn document(&mut self, digest: &Digest, size: u64, limit: u64, sink: &mut Sink) -> Option<Vec<u8>> {
+    fn document(
+        &mut self,
+        digest: &Digest,
+        size: u64,
+        limit: u64,
+        sink: &mut Sink,
+    ) -> Option<Vec<u8>> {
         let key = (digest.clone(), size);
         if let Some(c) = self.docs.get(&key) {
             sink.extend(c.findings.clone());
@@ -85,11 +91,23 @@ impl<'a> Engine<'a> {
         }
         self.read.insert(digest.clone());
         let mut local = Sink::new();
-        let bytes = read_blob(self.src, digest, size, limit, Role::Document, &mut local, read_all);
+        let bytes = read_blob(
+            self.src,
+            digest,
+            size,
+            limit,
+            Role::Document,
+            &mut local,
+            read_all,
+        );
         let bytes = match bytes {
             Some(Ok(b)) => Some(b),
             Some(Err(e)) => {
-                local.add("WI-LAYOUT-006", format!("blob {digest}"), format!("blob {digest} cannot be read: {e}"));
+                local.add(
+                    "WI-LAYOUT-006",
+                    format!("blob {digest}"),
+                    format!("blob {digest} cannot be read: {e}"),
+                );
                 None
             }
             None => None,
@@ -147,7 +165,12 @@ impl<'a> Engine<'a> {
             |r| payload::scan_payload(r, validate),
         );
         let module = scan.and_then(|s| {
-            payload::payload_findings(s, &format!("layer {digest}"), &self.options.limits, &mut local)
+            payload::payload_findings(
+                s,
+                &format!("layer {digest}"),
+                &self.options.limits,
+                &mut local,
+            )
         });
         sink.extend(local.findings.clone());
         self.raws.insert(
@@ -237,9 +260,11 @@ impl<'a> Engine<'a> {
                         continue;
                     };
                     let nested = document::check_index(&obj, &prefix, sink);
-                    let amd64 = nested
-                        .iter()
-                        .any(|n| n.platform.as_ref().is_some_and(|(a, o)| a == "amd64" && o == "linux"));
+                    let amd64 = nested.iter().any(|n| {
+                        n.platform
+                            .as_ref()
+                            .is_some_and(|(a, o)| a == "amd64" && o == "linux")
+                    });
                     if !amd64 {
                         sink.add(
                             "WI-INDEX-006",
@@ -269,14 +294,22 @@ impl<'a> Engine<'a> {
         let mut sink = Sink::new();
         let limits = self.options.limits;
         let broken = |sink: Sink, why: &str, image: &ImageRef, options: &Options| {
-            let verdicts = ["istio", "envoy-gateway", "wkg", "wasmcloud", "runwasi", "spin", "kubewarden"]
-                .into_iter()
-                .map(|consumer| super::ConsumerVerdict {
-                    consumer,
-                    loads: false,
-                    reason: why.to_owned(),
-                })
-                .collect();
+            let verdicts = [
+                "istio",
+                "envoy-gateway",
+                "wkg",
+                "wasmcloud",
+                "runwasi",
+                "spin",
+                "kubewarden",
+            ]
+            .into_iter()
+            .map(|consumer| super::ConsumerVerdict {
+                consumer,
+                loads: false,
+                reason: why.to_owned(),
+            })
+            .collect();
             finish(
                 sink.findings,
                 Variant::Unknown,
@@ -286,7 +319,12 @@ impl<'a> Engine<'a> {
                 options,
             )
         };
-        let Some(bytes) = self.document(&image.digest, image.size, limits.max_manifest_bytes, &mut sink) else {
+        let Some(bytes) = self.document(
+            &image.digest,
+            image.size,
+            limits.max_manifest_bytes,
+            &mut sink,
+        ) else {
             return broken(sink, "the manifest could not be read", image, self.options);
         };
         let Some(value) = parse_json(
@@ -298,46 +336,84 @@ impl<'a> Engine<'a> {
             "the manifest",
             &mut sink,
         ) else {
-            return broken(sink, "the manifest is not a JSON object", image, self.options);
+            return broken(
+                sink,
+                "the manifest is not a JSON object",
+                image,
+                self.options,
+            );
         };
         let Value::Object(obj) = &value else {
-            return broken(sink, "the manifest is not a JSON object", image, self.options);
+            return broken(
+                sink,
+                "the manifest is not a JSON object",
+                image,
+                self.options,
+            );
         };
         let facts = document::check_manifest(obj, "manifest", &mut sink);
         let manifest_type = obj.get("mediaType").and_then(Value::as_str);
-        if let (Some(outer), Some(own)) = (&image.media_type, manifest_type) {
-            if outer != own {
-                sink.add(
-                    "WI-MANIFEST-005",
-                    &image.location,
-                    format!("the descriptor says {outer}, the manifest says {own}"),
-                );
-            }
+        if let (Some(outer), Some(own)) = (&image.media_type, manifest_type)
+            && outer != own
+        {
+            sink.add(
+                "WI-MANIFEST-005",
+                &image.location,
+                format!("the descriptor says {outer}, the manifest says {own}"),
+            );
         }
         let variant = variant::detect(&value);
 
         // The config.
         let config_type = facts.config.as_ref().and_then(|c| c.media_type.clone());
         let config_bytes = match facts.config.as_ref().map(|c| (&c.digest, c.size)) {
-            Some((Some(d), Some(size))) => self.document(d, size, limits.max_config_bytes, &mut sink),
+            Some((Some(d), Some(size))) => {
+                self.document(d, size, limits.max_config_bytes, &mut sink)
+            }
             _ => None,
         };
         let shape_code = match variant {
             Variant::Cncf => "WI-CNCF-005",
             Variant::WasmOci => "WI-WASMOCI-005",
-            Variant::Spin if config_type.as_deref() == Some(mt::SPIN_APPLICATION_CONFIG) => "WI-SPIN-002",
+            Variant::Spin if config_type.as_deref() == Some(mt::SPIN_APPLICATION_CONFIG) => {
+                "WI-SPIN-002"
+            }
             _ => "",
         };
-        let config_value: Option<Map<String, Value>> = match (&config_bytes, config_type.as_deref()) {
-            (Some(b), Some(t)) if JSON_CONFIG_TYPES.contains(&t) && variant != Variant::WasmContentV1 => {
+        let config_value: Option<Map<String, Value>> = match (&config_bytes, config_type.as_deref())
+        {
+            (Some(b), Some(t))
+                if JSON_CONFIG_TYPES.contains(&t) && variant != Variant::WasmContentV1 =>
+            {
                 if shape_code.is_empty() {
                     // Any content is accepted here: only the bounds are reported.
                     let mut quiet = Sink::new();
-                    let v = parse_json(b, limits.max_config_bytes, &limits, "config", "WI-CNCF-005", "the config", &mut quiet);
-                    sink.extend(quiet.findings.into_iter().filter(|f| f.code.starts_with("WI-LIMIT-")));
+                    let v = parse_json(
+                        b,
+                        limits.max_config_bytes,
+                        &limits,
+                        "config",
+                        "WI-CNCF-005",
+                        "the config",
+                        &mut quiet,
+                    );
+                    sink.extend(
+                        quiet
+                            .findings
+                            .into_iter()
+                            .filter(|f| f.code.starts_with("WI-LIMIT-")),
+                    );
                     v
                 } else {
-                    parse_json(b, limits.max_config_bytes, &limits, "config", shape_code, "the config", &mut sink)
+                    parse_json(
+                        b,
+                        limits.max_config_bytes,
+                        &limits,
+                        "config",
+                        shape_code,
+                        "the config",
+                        &mut sink,
+                    )
                 }
                 .and_then(|v| match v {
                     Value::Object(m) => Some(m),
@@ -373,15 +449,31 @@ impl<'a> Engine<'a> {
                     diff_ids[i] = diff;
                 }
                 LayerRole::Document => {
-                    if let Some(b) = self.document(digest, size, limits.max_config_bytes, &mut sink) {
+                    if let Some(b) = self.document(digest, size, limits.max_config_bytes, &mut sink)
+                    {
                         let mut quiet = Sink::new();
-                        let v = parse_json(&b, limits.max_config_bytes, &limits, "locked app", "WI-SPIN-002", "the locked app", &mut quiet);
-                        sink.extend(quiet.findings.into_iter().filter(|f| f.code.starts_with("WI-LIMIT-")));
+                        let v = parse_json(
+                            &b,
+                            limits.max_config_bytes,
+                            &limits,
+                            "locked app",
+                            "WI-SPIN-002",
+                            "the locked app",
+                            &mut quiet,
+                        );
+                        sink.extend(
+                            quiet
+                                .findings
+                                .into_iter()
+                                .filter(|f| f.code.starts_with("WI-LIMIT-")),
+                        );
                         locked_app = Some((digest.clone(), v.is_some()));
                     }
                 }
                 LayerRole::Verify => {
-                    if Some(digest) == config_digest.as_ref() && facts.config.as_ref().and_then(|c| c.size) == Some(size) {
+                    if Some(digest) == config_digest.as_ref()
+                        && facts.config.as_ref().and_then(|c| c.size) == Some(size)
+                    {
                         // The same blob as the config (wasm-oci): already read.
                         continue;
                     }
@@ -392,10 +484,11 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        if variant == Variant::Spin && config_type.as_deref() == Some(mt::SPIN_APPLICATION_CONFIG) {
-            if let Some(d) = &config_digest {
-                locked_app = Some((d.clone(), config_value.is_some()));
-            }
+        if variant == Variant::Spin
+            && config_type.as_deref() == Some(mt::SPIN_APPLICATION_CONFIG)
+            && let Some(d) = &config_digest
+        {
+            locked_app = Some((d.clone(), config_value.is_some()));
         }
 
         let image_facts = ImageFacts {
@@ -420,7 +513,14 @@ impl<'a> Engine<'a> {
         let verdicts = consumers::verdicts(&consumer_facts, &sink.findings);
         let module_name = module_name(variant, &facts.layers, payloads.first().map(|(i, _)| *i));
         let convert = consumers::convert(&consumer_facts, &sink.findings, &verdicts, &module_name);
-        finish(sink.findings, variant, image, verdicts, convert, self.options)
+        finish(
+            sink.findings,
+            variant,
+            image,
+            verdicts,
+            convert,
+            self.options,
+        )
     }
 }
 
@@ -452,7 +552,9 @@ fn module_name(variant: Variant, layers: &[Desc], payload_layer: Option<usize>) 
         .and_then(|i| layers.get(i))
         .and_then(Desc::title)
         .filter(|t| {
-            !t.is_empty() && !t.contains(['/', '\\', ' ', '\'', '"', '$', '`', ';', '&', '|']) && t.ends_with(".wasm")
+            !t.is_empty()
+                && !t.contains(['/', '\\', ' ', '\'', '"', '$', '`', ';', '&', '|'])
+                && t.ends_with(".wasm")
         })
         .map(str::to_owned)
         .unwrap_or_else(|| "<module>".to_owned())
@@ -475,10 +577,16 @@ fn layer_role(variant: Variant, t: Option<&str>, n: usize, last: bool) -> LayerR
         Variant::Cncf if t == Some(mt::WASM_LAYER) || n == 1 => LayerRole::Raw,
         Variant::WasmOci if t == Some(mt::MODULE_WASM_CONTENT_LAYER) => LayerRole::Raw,
         Variant::WasmContentV1 if t == Some(mt::WASM_CONTENT_LAYER_V1) || n == 1 => LayerRole::Raw,
-        Variant::Runwasi if matches!(t, Some(mt::RUNWASI_COMPONENT_LAYER | mt::WASM_LAYER)) => LayerRole::Raw,
-        Variant::Spin if matches!(t, Some(mt::WASM_CONTENT_LAYER_V1 | mt::WASM_LAYER)) => LayerRole::Raw,
+        Variant::Runwasi if matches!(t, Some(mt::RUNWASI_COMPONENT_LAYER | mt::WASM_LAYER)) => {
+            LayerRole::Raw
+        }
+        Variant::Spin if matches!(t, Some(mt::WASM_CONTENT_LAYER_V1 | mt::WASM_LAYER)) => {
+            LayerRole::Raw
+        }
         Variant::Spin if t == Some(mt::SPIN_APPLICATION_CONFIG) => LayerRole::Document,
-        Variant::CompatOci | Variant::CompatDocker if last && (gzip_tar || t == Some(mt::OCI_LAYER_TAR)) => {
+        Variant::CompatOci | Variant::CompatDocker
+            if last && (gzip_tar || t == Some(mt::OCI_LAYER_TAR)) =>
+        {
             LayerRole::Tar {
                 gzip: gzip_tar,
                 plugin: true,
@@ -508,28 +616,31 @@ pub(crate) fn run(
     let strict = engine.options.strict;
     let selected: Vec<ImageRef> = match selector {
         None | Some(Selector::Only) => refs,
-        Some(Selector::Tag(tag)) => refs.into_iter().filter(|r| r.tag.as_deref() == Some(tag.as_str())).collect(),
+        Some(Selector::Tag(tag)) => refs
+            .into_iter()
+            .filter(|r| r.tag.as_deref() == Some(tag.as_str()))
+            .collect(),
         Some(Selector::Digest(d)) => {
             let mut found: Vec<ImageRef> = refs.into_iter().filter(|r| &r.digest == d).collect();
             found.truncate(1);
             found
         }
     };
-    if selected.is_empty() {
-        if let Some(sel) = selector.filter(|s| **s != Selector::Only) {
-            layout.add(
-                "WI-LAYOUT-002",
-                "index.json",
-                format!(
-                    "index.json names no image {}",
-                    match sel {
-                        Selector::Tag(t) => format!("tagged {t:?}"),
-                        Selector::Digest(d) => d.to_string(),
-                        Selector::Only => String::new(),
-                    }
-                ),
-            );
-        }
+    if selected.is_empty()
+        && let Some(sel) = selector.filter(|s| **s != Selector::Only)
+    {
+        layout.add(
+            "WI-LAYOUT-002",
+            "index.json",
+            format!(
+                "index.json names no image {}",
+                match sel {
+                    Selector::Tag(t) => format!("tagged {t:?}"),
+                    Selector::Digest(d) => d.to_string(),
+                    Selector::Only => String::new(),
+                }
+            ),
+        );
     }
     let images: Vec<ImageReport> = selected.iter().map(|r| engine.image(r)).collect();
     let images = match <[ImageReport; 1]>::try_from(images) {

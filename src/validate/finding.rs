@@ -26,7 +26,11 @@ impl Finding {
     ///
     /// A code missing from the catalogue (a bug of this crate, caught by a
     /// test) is reported as an error with an empty hint rather than a panic.
-    pub fn new(code: &'static str, location: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: &'static str,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let (severity, hint) = match rules::rule(code) {
             Some(rule) => (rule.severity, rule.hint),
             None => (Severity::Error, ""),
@@ -61,7 +65,12 @@ impl Sink {
         Sink::default()
     }
 
-    pub(crate) fn add(&mut self, code: &'static str, location: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn add(
+        &mut self,
+        code: &'static str,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.findings.push(Finding::new(code, location, message));
     }
 

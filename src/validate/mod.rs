@@ -141,7 +141,8 @@ impl Report {
             Report::Image(i) => (&i.findings, &[]),
             Report::Layout(l) => (&l.findings, &l.images),
         };
-        top.iter().chain(images.iter().flat_map(|i| i.findings.iter()))
+        top.iter()
+            .chain(images.iter().flat_map(|i| i.findings.iter()))
     }
 }
 
@@ -186,7 +187,11 @@ pub fn validate(store: &dyn ImageStore, selector: Option<&Selector>, options: &O
     let index = match store.root_index() {
         Ok(index) => Some(index.as_json().clone()),
         Err(e) => {
-            layout.add("WI-LAYOUT-002", "index.json", format!("the root index cannot be read: {e}"));
+            layout.add(
+                "WI-LAYOUT-002",
+                "index.json",
+                format!("the root index cannot be read: {e}"),
+            );
             None
         }
     };
@@ -197,7 +202,11 @@ pub fn validate(store: &dyn ImageStore, selector: Option<&Selector>, options: &O
 /// validates it, with the layout-level checks (`oci-layout`, `index.json`,
 /// `blobs/` paths, missing blobs, blobs whose content does not match their
 /// path). A path that is neither gives an error (the CLI exits 2 then).
-pub fn validate_path(path: &Path, selector: Option<&Selector>, options: &Options) -> Result<Report, ValidateError> {
+pub fn validate_path(
+    path: &Path,
+    selector: Option<&Selector>,
+    options: &Options,
+) -> Result<Report, ValidateError> {
     let io_err = |source| ValidateError::Io {
         path: path.to_path_buf(),
         source,
@@ -211,14 +220,29 @@ pub fn validate_path(path: &Path, selector: Option<&Selector>, options: &Options
         };
         match read_file(&path.join("oci-layout"), limits.max_layout_header_bytes) {
             Ok(bytes) => document::check_layout_header(&bytes, limits, &mut layout),
-            Err(e) => layout.add("WI-LAYOUT-001", "oci-layout", format!("oci-layout cannot be read: {e}")),
+            Err(e) => layout.add(
+                "WI-LAYOUT-001",
+                "oci-layout",
+                format!("oci-layout cannot be read: {e}"),
+            ),
         }
         let blob_files = walk_blobs_dir(path, limits, &mut layout);
-        let index = read_index(read_file(&path.join("index.json"), limits.max_index_bytes), limits, &mut layout);
+        let index = read_index(
+            read_file(&path.join("index.json"), limits.max_index_bytes),
+            limits,
+            &mut layout,
+        );
         let mut engine = Engine::new(&src, options);
         let report = engine::run(&mut engine, index.as_ref(), selector, layout);
-        let unread: Vec<Digest> = blob_files.into_iter().filter(|d| !engine.read.contains(d)).collect();
-        Ok(add_layout_findings(report, check_unreferenced(&src, &unread), options))
+        let unread: Vec<Digest> = blob_files
+            .into_iter()
+            .filter(|d| !engine.read.contains(d))
+            .collect();
+        Ok(add_layout_findings(
+            report,
+            check_unreferenced(&src, &unread),
+            options,
+        ))
     } else if meta.is_file() && crate::store::archive::is_archive(path) {
         let src = match ArchiveSource::scan(path, limits.max_archive_entries) {
             Ok(src) => src,
@@ -237,8 +261,16 @@ pub fn validate_path(path: &Path, selector: Option<&Selector>, options: &Options
         };
         match src.read_member("oci-layout", limits.max_layout_header_bytes) {
             Some(Ok(bytes)) => document::check_layout_header(&bytes, limits, &mut layout),
-            Some(Err(e)) => layout.add("WI-LAYOUT-001", "oci-layout", format!("oci-layout cannot be read: {e}")),
-            None => layout.add("WI-LAYOUT-001", "oci-layout", "the archive has no oci-layout"),
+            Some(Err(e)) => layout.add(
+                "WI-LAYOUT-001",
+                "oci-layout",
+                format!("oci-layout cannot be read: {e}"),
+            ),
+            None => layout.add(
+                "WI-LAYOUT-001",
+                "oci-layout",
+                "the archive has no oci-layout",
+            ),
         }
         let mut blob_files = Vec::new();
         let mut has_blobs = false;
@@ -264,19 +296,34 @@ pub fn validate_path(path: &Path, selector: Option<&Selector>, options: &Options
             }
         }
         if !has_blobs {
-            layout.add("WI-LAYOUT-003", "blobs", "the archive has no blobs directory");
+            layout.add(
+                "WI-LAYOUT-003",
+                "blobs",
+                "the archive has no blobs directory",
+            );
         }
         let index = match src.read_member("index.json", limits.max_index_bytes) {
             Some(r) => read_index(r, limits, &mut layout),
             None => {
-                layout.add("WI-LAYOUT-002", "index.json", "the archive has no index.json");
+                layout.add(
+                    "WI-LAYOUT-002",
+                    "index.json",
+                    "the archive has no index.json",
+                );
                 None
             }
         };
         let mut engine = Engine::new(&src, options);
         let report = engine::run(&mut engine, index.as_ref(), selector, layout);
-        let unread: Vec<Digest> = blob_files.into_iter().filter(|d| !engine.read.contains(d)).collect();
-        Ok(add_layout_findings(report, check_unreferenced(&src, &unread), options))
+        let unread: Vec<Digest> = blob_files
+            .into_iter()
+            .filter(|d| !engine.read.contains(d))
+            .collect();
+        Ok(add_layout_findings(
+            report,
+            check_unreferenced(&src, &unread),
+            options,
+        ))
     } else {
         Err(ValidateError::NotAnImage(path.to_path_buf()))
     }
@@ -291,21 +338,41 @@ pub fn validate_document(kind: DocumentKind, bytes: &[u8], options: &Options) ->
     let max = limits.max_manifest_bytes;
     match kind {
         DocumentKind::Descriptor => {
-            if let Some(v) = document::parse_json(bytes, max, limits, "descriptor", "WI-DESC-001", "the descriptor", &mut sink) {
+            if let Some(v) = document::parse_json(
+                bytes,
+                max,
+                limits,
+                "descriptor",
+                "WI-DESC-001",
+                "the descriptor",
+                &mut sink,
+            ) {
                 document::check_descriptor(&v, "descriptor", &mut sink);
             }
         }
         DocumentKind::Manifest => {
-            if let Some(Value::Object(o)) =
-                document::parse_json(bytes, max, limits, "manifest", "WI-MANIFEST-001", "the manifest", &mut sink)
-            {
+            if let Some(Value::Object(o)) = document::parse_json(
+                bytes,
+                max,
+                limits,
+                "manifest",
+                "WI-MANIFEST-001",
+                "the manifest",
+                &mut sink,
+            ) {
                 document::check_manifest(&o, "manifest", &mut sink);
             }
         }
         DocumentKind::Index => {
-            if let Some(Value::Object(o)) =
-                document::parse_json(bytes, limits.max_index_bytes, limits, "index", "WI-INDEX-001", "the index", &mut sink)
-            {
+            if let Some(Value::Object(o)) = document::parse_json(
+                bytes,
+                limits.max_index_bytes,
+                limits,
+                "index",
+                "WI-INDEX-001",
+                "the index",
+                &mut sink,
+            ) {
                 document::check_index(&o, "index", &mut sink);
             }
         }
@@ -340,22 +407,39 @@ fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn read_index(read: Result<Vec<u8>, String>, limits: &Limits, layout: &mut Sink) -> Option<serde_json::Map<String, Value>> {
+fn read_index(
+    read: Result<Vec<u8>, String>,
+    limits: &Limits,
+    layout: &mut Sink,
+) -> Option<serde_json::Map<String, Value>> {
     let bytes = match read {
         Ok(b) => b,
         Err(e) => {
-            layout.add("WI-LAYOUT-002", "index.json", format!("index.json cannot be read: {e}"));
+            layout.add(
+                "WI-LAYOUT-002",
+                "index.json",
+                format!("index.json cannot be read: {e}"),
+            );
             return None;
         }
     };
-    match document::parse_json(&bytes, limits.max_index_bytes, limits, "index.json", "WI-LAYOUT-002", "index.json", layout)? {
+    match document::parse_json(
+        &bytes,
+        limits.max_index_bytes,
+        limits,
+        "index.json",
+        "WI-LAYOUT-002",
+        "index.json",
+        layout,
+    )? {
         Value::Object(o) => Some(o),
         _ => None,
     }
 }
 
 fn algorithm_ok(alg: &str) -> bool {
-    Digest::parse(&format!("{alg}:x")).is_ok() || Digest::parse(&format!("{alg}:{}", "0".repeat(128))).is_ok()
+    Digest::parse(&format!("{alg}:x")).is_ok()
+        || Digest::parse(&format!("{alg}:{}", "0".repeat(128))).is_ok()
         || Digest::parse(&format!("{alg}:{}", "0".repeat(64))).is_ok()
 }
 
@@ -379,13 +463,21 @@ fn walk_blobs_dir(root: &Path, limits: &Limits, layout: &mut Sink) -> Vec<Digest
             return found;
         }
         Err(_) => {
-            layout.add("WI-LAYOUT-003", "blobs", "the layout has no blobs directory");
+            layout.add(
+                "WI-LAYOUT-003",
+                "blobs",
+                "the layout has no blobs directory",
+            );
             return found;
         }
     }
     let mut budget = limits.max_archive_entries;
     let Ok(algs) = fs::read_dir(&blobs) else {
-        layout.add("WI-LAYOUT-003", "blobs", "the blobs directory cannot be read");
+        layout.add(
+            "WI-LAYOUT-003",
+            "blobs",
+            "the blobs directory cannot be read",
+        );
         return found;
     };
     for alg in algs.flatten() {
@@ -481,7 +573,8 @@ fn add_layout_findings(report: Report, extra: Vec<Finding>, options: &Options) -
         }
         Report::Layout(mut l) => {
             l.findings.extend(extra);
-            l.valid = !l.findings.iter().any(|f| f.fails(options.strict)) && l.images.iter().all(|i| i.valid);
+            l.valid = !l.findings.iter().any(|f| f.fails(options.strict))
+                && l.images.iter().all(|i| i.valid);
             Report::Layout(l)
         }
     }

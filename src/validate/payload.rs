@@ -11,7 +11,9 @@ use super::source::{BlobSource, Stat};
 use crate::compat::PLUGIN_FILE;
 use crate::digest::{Algorithm, Digest, Digester};
 use crate::limits::Limits;
-use crate::wasm::{InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, StreamingInspector, WasmError};
+use crate::wasm::{
+    InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, StreamingInspector, WasmError,
+};
 
 /// What a blob is to the image, which decides the code of a missing blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,19 +88,30 @@ pub(crate) fn read_blob<T>(
             sink.add(
                 "WI-LAYOUT-008",
                 &location,
-                format!("{} is {kind}, not a regular file; not opened", digest.layout_path()),
+                format!(
+                    "{} is {kind}, not a regular file; not opened",
+                    digest.layout_path()
+                ),
             );
             return None;
         }
         Stat::Error(e) => {
-            sink.add(absent_code, &location, format!("blob {digest} cannot be examined: {e}"));
+            sink.add(
+                absent_code,
+                &location,
+                format!("blob {digest} cannot be examined: {e}"),
+            );
             return None;
         }
     }
     let reader = match src.open(digest) {
         Ok(r) => r,
         Err(e) => {
-            sink.add(absent_code, &location, format!("blob {digest} cannot be opened: {e}"));
+            sink.add(
+                absent_code,
+                &location,
+                format!("blob {digest} cannot be opened: {e}"),
+            );
             return None;
         }
     };
@@ -109,12 +122,19 @@ pub(crate) fn read_blob<T>(
     };
     let value = consume(&mut hashing);
     if let Err(e) = io::copy(&mut hashing, &mut io::sink()) {
-        sink.add(absent_code, &location, format!("blob {digest} cannot be read: {e}"));
+        sink.add(
+            absent_code,
+            &location,
+            format!("blob {digest} cannot be read: {e}"),
+        );
         return None;
     }
     if hashing.count != size {
         let found = if hashing.count > size {
-            format!("longer than {size} bytes (read {} bytes, then stopped)", hashing.count)
+            format!(
+                "longer than {size} bytes (read {} bytes, then stopped)",
+                hashing.count
+            )
         } else {
             format!("{} bytes", hashing.count)
         };
@@ -181,7 +201,10 @@ pub(crate) fn scan_payload(reader: &mut dyn Read, validate: bool) -> PayloadScan
             head.extend_from_slice(&buf[..take]);
         }
         if let Err(e) = inspector.push(&buf[..n]) {
-            return PayloadScan { head, result: Err(e) };
+            return PayloadScan {
+                head,
+                result: Err(e),
+            };
         }
     }
     PayloadScan {
@@ -191,7 +214,12 @@ pub(crate) fn scan_payload(reader: &mut dyn Read, validate: bool) -> PayloadScan
 }
 
 /// Turns a payload scan into findings; `location` names the layer (and tar entry).
-pub(crate) fn payload_findings(scan: PayloadScan, location: &str, limits: &Limits, sink: &mut Sink) -> Option<ModuleInfo> {
+pub(crate) fn payload_findings(
+    scan: PayloadScan,
+    location: &str,
+    limits: &Limits,
+    sink: &mut Sink,
+) -> Option<ModuleInfo> {
     let at = |offset: u64| format!("{location} wasm offset {offset:#x}");
     match scan.result {
         Ok(info) => {
@@ -213,21 +241,34 @@ pub(crate) fn payload_findings(scan: PayloadScan, location: &str, limits: &Limit
                 WasmError::NotWasm { found } if found.len() < 4 && head.len() < 8 => "WI-WASM-001",
                 WasmError::NotWasm { .. } => "WI-WASM-002",
                 WasmError::UnsupportedVersion { .. } => "WI-WASM-003",
-                WasmError::Truncated { message, .. } if message.contains("preamble") && head.len() < 8 => {
+                WasmError::Truncated { message, .. }
+                    if message.contains("preamble") && head.len() < 8 =>
+                {
                     "WI-WASM-001"
                 }
-                WasmError::Truncated { message, .. } if message.contains("declares its end") => "WI-WASM-005",
+                WasmError::Truncated { message, .. } if message.contains("declares its end") => {
+                    "WI-WASM-005"
+                }
                 WasmError::Truncated { .. } => "WI-WASM-006",
-                WasmError::Invalid { message, .. } if message.starts_with("invalid var_u32") => "WI-WASM-006",
+                WasmError::Invalid { message, .. } if message.starts_with("invalid var_u32") => {
+                    "WI-WASM-006"
+                }
                 _ => "WI-WASM-004",
             };
             let message = if code == "WI-WASM-009" {
                 format!(
                     "the payload is {}-wrapped, not raw Wasm: {message}",
-                    if head.starts_with(&[0x1f, 0x8b]) { "gzip" } else { "tar" }
+                    if head.starts_with(&[0x1f, 0x8b]) {
+                        "gzip"
+                    } else {
+                        "tar"
+                    }
                 )
             } else if code == "WI-WASM-001" {
-                format!("the payload is only {} bytes, shorter than the 8-byte preamble", head.len())
+                format!(
+                    "the payload is only {} bytes, shorter than the 8-byte preamble",
+                    head.len()
+                )
             } else {
                 message
             };
@@ -264,7 +305,11 @@ fn module_findings(info: &ModuleInfo, location: &str, limits: &Limits, sink: &mu
                 sink.add(
                     "WI-ABI-001",
                     location,
-                    format!("the module exports {}: hosts detect proxy-wasm ABI {}", abi.marker(), abi.version()),
+                    format!(
+                        "the module exports {}: hosts detect proxy-wasm ABI {}",
+                        abi.marker(),
+                        abi.version()
+                    ),
                 );
             }
             if info.proxy_abi_markers.len() > 1 {
@@ -272,7 +317,10 @@ fn module_findings(info: &ModuleInfo, location: &str, limits: &Limits, sink: &mu
                 sink.add(
                     "WI-ABI-002",
                     location,
-                    format!("the module exports several ABI markers: {}", names.join(", ")),
+                    format!(
+                        "the module exports several ABI markers: {}",
+                        names.join(", ")
+                    ),
                 );
             }
             for name in &info.exports {
@@ -285,7 +333,10 @@ fn module_findings(info: &ModuleInfo, location: &str, limits: &Limits, sink: &mu
                     None if name.starts_with("proxy_abi_version_") => sink.add(
                         "WI-ABI-004",
                         location,
-                        format!("the export {} names an ABI version no released host recognises", show(name)),
+                        format!(
+                            "the export {} names an ABI version no released host recognises",
+                            show(name)
+                        ),
                     ),
                     _ => {}
                 }
@@ -322,7 +373,9 @@ impl Read for Counting<'_> {
 impl Read for Decompressed<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let result = match (&mut self.gz, &mut self.plain) {
-            (Some(gz), _) => gz.read(buf).inspect_err(|e| self.gz_error = Some(e.to_string())),
+            (Some(gz), _) => gz
+                .read(buf)
+                .inspect_err(|e| self.gz_error = Some(e.to_string())),
             (None, Some(plain)) => plain.read(buf),
             (None, None) => Ok(0),
         };
@@ -332,7 +385,10 @@ impl Read for Decompressed<'_> {
         if self.out > self.limits.max_decompressed_bytes {
             self.tripped = Some((
                 "WI-LIMIT-004",
-                format!("the layer decompresses to more than {} bytes", self.limits.max_decompressed_bytes),
+                format!(
+                    "the layer decompresses to more than {} bytes",
+                    self.limits.max_decompressed_bytes
+                ),
             ));
             return Err(io::Error::other("decompressed size limit"));
         }
@@ -376,7 +432,10 @@ pub(crate) fn scan_tar(
     validate: bool,
     location: &str,
 ) -> TarScan {
-    let counting = Counting { inner: reader, count: 0 };
+    let counting = Counting {
+        inner: reader,
+        count: 0,
+    };
     let mut dec = if gzip {
         Decompressed {
             gz: Some(MultiGzDecoder::new(BufReader::new(counting))),
@@ -425,7 +484,10 @@ pub(crate) fn scan_tar(
                         sink.add(
                             "WI-LIMIT-003",
                             location,
-                            format!("the layer holds more than {} tar entries", limits.max_tar_entries),
+                            format!(
+                                "the layer holds more than {} tar entries",
+                                limits.max_tar_entries
+                            ),
                         );
                         stopped = true;
                         break;
@@ -436,7 +498,10 @@ pub(crate) fn scan_tar(
                         sink.add(
                             "WI-COMPAT-007",
                             &at,
-                            format!("tar entry {} has an absolute path or a `..` component", show(&path)),
+                            format!(
+                                "tar entry {} has an absolute path or a `..` component",
+                                show(&path)
+                            ),
                         );
                     }
                     let kind = entry.header().entry_type();
@@ -452,9 +517,16 @@ pub(crate) fn scan_tar(
                         None
                     };
                     if let Some(special) = special {
-                        sink.add("WI-COMPAT-008", &at, format!("tar entry {} is {special}", show(&path)));
+                        sink.add(
+                            "WI-COMPAT-008",
+                            &at,
+                            format!("tar entry {} is {special}", show(&path)),
+                        );
                     }
-                    let normal = path.trim_start_matches("./").trim_end_matches('/').to_owned();
+                    let normal = path
+                        .trim_start_matches("./")
+                        .trim_end_matches('/')
+                        .to_owned();
                     if !seen.insert(normal.clone()) {
                         sink.add(
                             "WI-COMPAT-009",
@@ -515,13 +587,25 @@ pub(crate) fn scan_tar(
         if let Some((code, message)) = dec.tripped.take() {
             sink.add(code, location, message);
         } else if let Some(gz) = dec.gz_error.take() {
-            sink.add("WI-COMPAT-003", location, format!("the layer is not well-formed gzip: {gz}"));
+            sink.add(
+                "WI-COMPAT-003",
+                location,
+                format!("the layer is not well-formed gzip: {gz}"),
+            );
         } else {
-            sink.add("WI-COMPAT-004", location, format!("the layer is not a well-formed tar stream: {failure}"));
+            sink.add(
+                "WI-COMPAT-004",
+                location,
+                format!("the layer is not a well-formed tar stream: {failure}"),
+            );
         }
     }
     if complete && find_plugin && plugin_paths.is_empty() {
-        sink.add("WI-COMPAT-005", location, "the layer has no entry whose base name is plugin.wasm");
+        sink.add(
+            "WI-COMPAT-005",
+            location,
+            "the layer has no entry whose base name is plugin.wasm",
+        );
     }
     let diff_id = complete.then(|| dec.diff.clone().finish());
     TarScan {

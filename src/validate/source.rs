@@ -132,14 +132,20 @@ impl ArchiveSource {
         };
         for (count, entry) in entries.enumerate() {
             if count as u64 >= max_entries {
-                return Err(ScanError::Broken(format!("more than {max_entries} tar entries"), members));
+                return Err(ScanError::Broken(
+                    format!("more than {max_entries} tar entries"),
+                    members,
+                ));
             }
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => return Err(ScanError::Broken(e.to_string(), members)),
             };
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let name = name.trim_start_matches("./").trim_end_matches('/').to_owned();
+            let name = name
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_owned();
             let kind = entry.header().entry_type();
             let member = if kind.is_file() {
                 Member::File {
@@ -194,7 +200,8 @@ impl BlobSource for ArchiveSource {
     fn open(&self, digest: &Digest) -> Result<Box<dyn Read + '_>, String> {
         match self.members.get(&digest.layout_path()) {
             Some(Member::File { offset, size }) => {
-                let mut f = File::open(&self.path).map_err(|e| format!("{}: {e}", self.path.display()))?;
+                let mut f =
+                    File::open(&self.path).map_err(|e| format!("{}: {e}", self.path.display()))?;
                 f.seek(SeekFrom::Start(*offset))
                     .map_err(|e| format!("{}: {e}", self.path.display()))?;
                 Ok(Box::new(f.take(*size)))

@@ -31,7 +31,11 @@ pub(crate) struct ImageFacts<'a> {
 
 impl ImageFacts<'_> {
     fn layer_types(&self) -> Vec<Option<&str>> {
-        self.manifest.layers.iter().map(|l| l.media_type.as_deref()).collect()
+        self.manifest
+            .layers
+            .iter()
+            .map(|l| l.media_type.as_deref())
+            .collect()
     }
 
     fn annotation(&self, key: &str) -> Option<&Value> {
@@ -39,7 +43,10 @@ impl ImageFacts<'_> {
     }
 
     fn config_digest(&self) -> Option<&Digest> {
-        self.manifest.config.as_ref().and_then(|c| c.digest.as_ref())
+        self.manifest
+            .config
+            .as_ref()
+            .and_then(|c| c.digest.as_ref())
     }
 }
 
@@ -63,7 +70,10 @@ fn marks(f: &ImageFacts, sink: &mut Sink) {
         sink.add(
             "WI-VARIANT-002",
             format!("manifest.annotations.{ANNOTATION_WASM_VARIANT}"),
-            format!("the compat annotation {ANNOTATION_WASM_VARIANT} is on a {} image", f.variant),
+            format!(
+                "the compat annotation {ANNOTATION_WASM_VARIANT} is on a {} image",
+                f.variant
+            ),
         );
     }
     if f.variant != Variant::WasmOci {
@@ -136,18 +146,21 @@ fn cncf(f: &ImageFacts, sink: &mut Sink) {
         sink.add(
             "WI-CNCF-002",
             "manifest.layers",
-            format!("the manifest has {} layers; oci-wasm requires exactly one", layers.len()),
+            format!(
+                "the manifest has {} layers; oci-wasm requires exactly one",
+                layers.len()
+            ),
         );
     }
     for (i, l) in layers.iter().enumerate() {
-        if let Some(t) = &l.media_type {
-            if t != mt::WASM_LAYER {
-                sink.add(
-                    "WI-CNCF-003",
-                    format!("manifest.layers[{i}].mediaType"),
-                    format!("the layer media type is {}, not application/wasm", show(t)),
-                );
-            }
+        if let Some(t) = &l.media_type
+            && t != mt::WASM_LAYER
+        {
+            sink.add(
+                "WI-CNCF-003",
+                format!("manifest.layers[{i}].mediaType"),
+                format!("the layer media type is {}, not application/wasm", show(t)),
+            );
         }
         if title_missing(l) {
             sink.add(
@@ -167,7 +180,11 @@ fn cncf(f: &ImageFacts, sink: &mut Sink) {
         sink.add(
             "WI-CNCF-005",
             format!("config.{key}"),
-            format!("{key} is the JSON {} {}, must be {want}", json_type(v), show_json(v)),
+            format!(
+                "{key} is the JSON {} {}, must be {want}",
+                json_type(v),
+                show_json(v)
+            ),
         )
     };
     match config.get("created") {
@@ -227,7 +244,11 @@ fn cncf(f: &ImageFacts, sink: &mut Sink) {
                     sink.add(
                         "WI-CNCF-008",
                         "config.layerDigests",
-                        format!("layerDigests [{}] differ from the manifest's layers [{}]", list.join(", "), layers.join(", ")),
+                        format!(
+                            "layerDigests [{}] differ from the manifest's layers [{}]",
+                            list.join(", "),
+                            layers.join(", ")
+                        ),
                     );
                 }
             }
@@ -239,7 +260,11 @@ fn cncf(f: &ImageFacts, sink: &mut Sink) {
             let mut lists = (None, None);
             for key in ["exports", "imports"] {
                 match c.get(key) {
-                    None => sink.add("WI-CNCF-005", "config.component", format!("component has no {key}")),
+                    None => sink.add(
+                        "WI-CNCF-005",
+                        "config.component",
+                        format!("component has no {key}"),
+                    ),
                     Some(v) => match string_list(v) {
                         Some(l) => {
                             if key == "exports" {
@@ -248,7 +273,9 @@ fn cncf(f: &ImageFacts, sink: &mut Sink) {
                                 lists.1 = Some(l);
                             }
                         }
-                        None => bad_type(sink, &format!("component.{key}"), v, "an array of strings"),
+                        None => {
+                            bad_type(sink, &format!("component.{key}"), v, "an array of strings")
+                        }
                     },
                 }
             }
@@ -300,7 +327,11 @@ fn cncf(f: &ImageFacts, sink: &mut Sink) {
                     }
                 }
                 if os == Some("wasip1") {
-                    sink.add("WI-CNCF-010", "config.os", "the payload is a component but os is \"wasip1\"");
+                    sink.add(
+                        "WI-CNCF-010",
+                        "config.os",
+                        "the payload is a component but os is \"wasip1\"",
+                    );
                 }
             }
             ModuleKind::CoreModule => {
@@ -324,8 +355,11 @@ fn cncf(f: &ImageFacts, sink: &mut Sink) {
 }
 
 fn is_legacy_abi(v: &str) -> bool {
-    v.strip_prefix("v0-")
-        .is_some_and(|h| h.len() == 40 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    v.strip_prefix("v0-").is_some_and(|h| {
+        h.len() == 40
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 fn wasm_oci(f: &ImageFacts, sink: &mut Sink) {
@@ -337,15 +371,24 @@ fn wasm_oci(f: &ImageFacts, sink: &mut Sink) {
             format!("the manifest has {} layers; Istio and Envoy Gateway require exactly 2 (number of layers must be 2 but got {})", types.len(), types.len()),
         );
     }
-    let content = types.iter().filter(|t| **t == Some(mt::MODULE_WASM_CONTENT_LAYER)).count();
+    let content = types
+        .iter()
+        .filter(|t| **t == Some(mt::MODULE_WASM_CONTENT_LAYER))
+        .count();
     if content != 1 {
         sink.add(
             "WI-WASMOCI-002",
             "manifest.layers",
-            format!("the manifest has {content} layers of type {}; exactly one is required", mt::MODULE_WASM_CONTENT_LAYER),
+            format!(
+                "the manifest has {content} layers of type {}; exactly one is required",
+                mt::MODULE_WASM_CONTENT_LAYER
+            ),
         );
     }
-    match types.iter().position(|t| *t == Some(mt::MODULE_WASM_CONFIG)) {
+    match types
+        .iter()
+        .position(|t| *t == Some(mt::MODULE_WASM_CONFIG))
+    {
         None => sink.add(
             "WI-WASMOCI-003",
             "manifest.layers",
@@ -373,12 +416,20 @@ fn wasm_oci(f: &ImageFacts, sink: &mut Sink) {
     let runtime_type = match config.get("type") {
         Some(Value::String(t)) => {
             if t != "envoy_proxy" {
-                sink.add("WI-WASMOCI-006", "config.type", format!("type is {}, not \"envoy_proxy\"", show(t)));
+                sink.add(
+                    "WI-WASMOCI-006",
+                    "config.type",
+                    format!("type is {}, not \"envoy_proxy\"", show(t)),
+                );
             }
             Some(t.as_str())
         }
         Some(v) => {
-            sink.add("WI-WASMOCI-005", "config.type", format!("type is the JSON {}, not a string", json_type(v)));
+            sink.add(
+                "WI-WASMOCI-005",
+                "config.type",
+                format!("type is the JSON {}, not a string", json_type(v)),
+            );
             None
         }
         None => {
@@ -394,7 +445,11 @@ fn wasm_oci(f: &ImageFacts, sink: &mut Sink) {
                 sink.add(
                     "WI-WASMOCI-005",
                     "config.abiVersions",
-                    format!("abiVersions is the JSON {} {}, not an array of strings", json_type(v), show_json(v)),
+                    format!(
+                        "abiVersions is the JSON {} {}, not an array of strings",
+                        json_type(v),
+                        show_json(v)
+                    ),
                 );
                 None
             }
@@ -403,17 +458,24 @@ fn wasm_oci(f: &ImageFacts, sink: &mut Sink) {
     match config.get("config") {
         None => {}
         Some(Value::Object(c)) => {
-            if let Some(r) = c.get("rootIds") {
-                if string_list(r).is_none() {
-                    sink.add(
-                        "WI-WASMOCI-005",
-                        "config.config.rootIds",
-                        format!("rootIds is the JSON {}, not an array of strings", json_type(r)),
-                    );
-                }
+            if let Some(r) = c.get("rootIds")
+                && string_list(r).is_none()
+            {
+                sink.add(
+                    "WI-WASMOCI-005",
+                    "config.config.rootIds",
+                    format!(
+                        "rootIds is the JSON {}, not an array of strings",
+                        json_type(r)
+                    ),
+                );
             }
             if c.contains_key("root_ids") {
-                sink.add("WI-WASMOCI-007", "config.config.root_ids", "the runtime config spells root_ids; wasme reads rootIds");
+                sink.add(
+                    "WI-WASMOCI-007",
+                    "config.config.root_ids",
+                    "the runtime config spells root_ids; wasme reads rootIds",
+                );
             }
         }
         Some(v) => sink.add(
@@ -443,9 +505,11 @@ fn wasm_oci(f: &ImageFacts, sink: &mut Sink) {
         }
         let current: Vec<&String> = list.iter().filter(|v| !is_legacy_abi(v)).collect();
         for (i, info) in f.payloads {
-            if let Some(abi) = info.proxy_abi {
-                if !current.is_empty() && !current.iter().any(|v| v.as_str() == abi.version()) {
-                    sink.add(
+            if let Some(abi) = info.proxy_abi
+                && !current.is_empty()
+                && !current.iter().any(|v| v.as_str() == abi.version())
+            {
+                sink.add(
                         "WI-WASMOCI-009",
                         "config.abiVersions",
                         format!(
@@ -455,11 +519,13 @@ fn wasm_oci(f: &ImageFacts, sink: &mut Sink) {
                             abi.marker()
                         ),
                     );
-                }
             }
         }
     }
-    let expected_abi = versions.as_ref().filter(|l| !l.is_empty()).map(|l| l.join(","));
+    let expected_abi = versions
+        .as_ref()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.join(","));
     let annotation = |key: &str| f.annotation(key).and_then(Value::as_str);
     if annotation(ANNOTATION_ABI_VERSION) != expected_abi.as_deref() {
         sink.add(
@@ -467,30 +533,41 @@ fn wasm_oci(f: &ImageFacts, sink: &mut Sink) {
             format!("manifest.annotations.{ANNOTATION_ABI_VERSION}"),
             format!(
                 "{ANNOTATION_ABI_VERSION} is {}, the runtime config says {}",
-                annotation(ANNOTATION_ABI_VERSION).map(show).unwrap_or_else(|| "absent".into()),
-                expected_abi.as_deref().map(show).unwrap_or_else(|| "nothing".into())
+                annotation(ANNOTATION_ABI_VERSION)
+                    .map(show)
+                    .unwrap_or_else(|| "absent".into()),
+                expected_abi
+                    .as_deref()
+                    .map(show)
+                    .unwrap_or_else(|| "nothing".into())
             ),
         );
     }
-    if let Some(t) = runtime_type {
-        if annotation(ANNOTATION_RUNTIME_TYPE) != Some(t) {
-            sink.add(
-                "WI-WASMOCI-010",
-                format!("manifest.annotations.{ANNOTATION_RUNTIME_TYPE}"),
-                format!(
-                    "{ANNOTATION_RUNTIME_TYPE} is {}, the runtime config's type is {}",
-                    annotation(ANNOTATION_RUNTIME_TYPE).map(show).unwrap_or_else(|| "absent".into()),
-                    show(t)
-                ),
-            );
-        }
+    if let Some(t) = runtime_type
+        && annotation(ANNOTATION_RUNTIME_TYPE) != Some(t)
+    {
+        sink.add(
+            "WI-WASMOCI-010",
+            format!("manifest.annotations.{ANNOTATION_RUNTIME_TYPE}"),
+            format!(
+                "{ANNOTATION_RUNTIME_TYPE} is {}, the runtime config's type is {}",
+                annotation(ANNOTATION_RUNTIME_TYPE)
+                    .map(show)
+                    .unwrap_or_else(|| "absent".into()),
+                show(t)
+            ),
+        );
     }
 }
 
 fn compat(f: &ImageFacts, sink: &mut Sink) {
     let types = f.layer_types();
     let docker = f.manifest_type == Some(mt::DOCKER_MANIFEST);
-    let expected = if docker { mt::DOCKER_LAYER_TAR_GZIP } else { mt::OCI_LAYER_TAR_GZIP };
+    let expected = if docker {
+        mt::DOCKER_LAYER_TAR_GZIP
+    } else {
+        mt::OCI_LAYER_TAR_GZIP
+    };
     if let Some(Some(last)) = types.last() {
         let i = types.len() - 1;
         if *last == mt::OCI_LAYER_TAR {
@@ -507,20 +584,27 @@ fn compat(f: &ImageFacts, sink: &mut Sink) {
             );
         }
     }
-    if let Some(v) = f.annotation(ANNOTATION_WASM_VARIANT) {
-        if v.as_str() != Some("compat") {
-            sink.add(
-                "WI-COMPAT-011",
-                format!("manifest.annotations.{ANNOTATION_WASM_VARIANT}"),
-                format!("{ANNOTATION_WASM_VARIANT} is {}, not \"compat\"", show_json(v)),
-            );
-        }
+    if let Some(v) = f.annotation(ANNOTATION_WASM_VARIANT)
+        && v.as_str() != Some("compat")
+    {
+        sink.add(
+            "WI-COMPAT-011",
+            format!("manifest.annotations.{ANNOTATION_WASM_VARIANT}"),
+            format!(
+                "{ANNOTATION_WASM_VARIANT} is {}, not \"compat\"",
+                show_json(v)
+            ),
+        );
     }
     proxy_payload(f, "WI-COMPAT-012", sink);
     let Some(config) = f.config else {
         return;
     };
-    let config_type = f.manifest.config.as_ref().and_then(|c| c.media_type.as_deref());
+    let config_type = f
+        .manifest
+        .config
+        .as_ref()
+        .and_then(|c| c.media_type.as_deref());
     if !matches!(config_type, Some(mt::OCI_CONFIG | mt::DOCKER_CONFIG)) {
         return;
     }
@@ -547,7 +631,11 @@ fn compat(f: &ImageFacts, sink: &mut Sink) {
         sink.add(
             "WI-COMPAT-013",
             "config.rootfs.diff_ids",
-            format!("rootfs.diff_ids lists {} digests for {} layers", declared.len(), f.diff_ids.len()),
+            format!(
+                "rootfs.diff_ids lists {} digests for {} layers",
+                declared.len(),
+                f.diff_ids.len()
+            ),
         );
     } else if let Some((i, (real, d))) = mismatch {
         sink.add(
@@ -568,18 +656,25 @@ fn w2o(f: &ImageFacts, sink: &mut Sink) {
         sink.add(
             "WI-W2O-001",
             "manifest.layers",
-            format!("the manifest has {} layers; exactly one is required", layers.len()),
+            format!(
+                "the manifest has {} layers; exactly one is required",
+                layers.len()
+            ),
         );
     }
     for (i, l) in layers.iter().enumerate() {
-        if let Some(t) = &l.media_type {
-            if t != mt::WASM_CONTENT_LAYER_V1 {
-                sink.add(
-                    "WI-W2O-002",
-                    format!("manifest.layers[{i}].mediaType"),
-                    format!("the layer media type is {}, not {}", show(t), mt::WASM_CONTENT_LAYER_V1),
-                );
-            }
+        if let Some(t) = &l.media_type
+            && t != mt::WASM_CONTENT_LAYER_V1
+        {
+            sink.add(
+                "WI-W2O-002",
+                format!("manifest.layers[{i}].mediaType"),
+                format!(
+                    "the layer media type is {}, not {}",
+                    show(t),
+                    mt::WASM_CONTENT_LAYER_V1
+                ),
+            );
         }
         if title_missing(l) {
             sink.add(
@@ -589,17 +684,25 @@ fn w2o(f: &ImageFacts, sink: &mut Sink) {
             );
         }
     }
-    if let Some(bytes) = f.config_bytes {
-        if bytes != b"{}" {
-            sink.add(
-                "WI-W2O-003",
-                "config",
-                format!("the config blob is {} bytes, not the two bytes {{}}", bytes.len()),
-            );
-        }
+    if let Some(bytes) = f.config_bytes
+        && bytes != b"{}"
+    {
+        sink.add(
+            "WI-W2O-003",
+            "config",
+            format!(
+                "the config blob is {} bytes, not the two bytes {{}}",
+                bytes.len()
+            ),
+        );
     }
     for (i, info) in f.payloads {
-        if info.kind == ModuleKind::CoreModule && !info.custom_sections.iter().any(|s| s == "io.kubewarden.metadata") {
+        if info.kind == ModuleKind::CoreModule
+            && !info
+                .custom_sections
+                .iter()
+                .any(|s| s == "io.kubewarden.metadata")
+        {
             sink.add(
                 "WI-W2O-005",
                 format!("manifest.layers[{i}]"),
@@ -619,10 +722,10 @@ fn architecture_is_wasm(f: &ImageFacts) -> Result<(), String> {
 }
 
 fn runwasi(f: &ImageFacts, sink: &mut Sink) {
-    if f.config_bytes.is_some() {
-        if let Err(why) = architecture_is_wasm(f) {
-            sink.add("WI-RUNWASI-001", "config.architecture", why);
-        }
+    if f.config_bytes.is_some()
+        && let Err(why) = architecture_is_wasm(f)
+    {
+        sink.add("WI-RUNWASI-001", "config.architecture", why);
     }
     let wasm = f
         .layer_types()
@@ -662,8 +765,13 @@ fn runwasi(f: &ImageFacts, sink: &mut Sink) {
 }
 
 fn spin(f: &ImageFacts, sink: &mut Sink) {
-    let config_type = f.manifest.config.as_ref().and_then(|c| c.media_type.as_deref());
-    let last_is_app = f.layer_types().last().copied().flatten() == Some(mt::SPIN_APPLICATION_CONFIG);
+    let config_type = f
+        .manifest
+        .config
+        .as_ref()
+        .and_then(|c| c.media_type.as_deref());
+    let last_is_app =
+        f.layer_types().last().copied().flatten() == Some(mt::SPIN_APPLICATION_CONFIG);
     if !last_is_app && config_type != Some(mt::SPIN_APPLICATION_CONFIG) {
         sink.add(
             "WI-SPIN-001",
@@ -672,13 +780,20 @@ fn spin(f: &ImageFacts, sink: &mut Sink) {
         );
     }
     if let Some((_, false)) = f.locked_app {
-        sink.add("WI-SPIN-002", "manifest.layers", "the locked app is not a JSON object");
+        sink.add(
+            "WI-SPIN-002",
+            "manifest.layers",
+            "the locked app is not a JSON object",
+        );
     }
     if f.manifest.layers.len() > 500 {
         sink.add(
             "WI-SPIN-004",
             "manifest.layers",
-            format!("the manifest has {} layers, more than the 500 some registries accept", f.manifest.layers.len()),
+            format!(
+                "the manifest has {} layers, more than the 500 some registries accept",
+                f.manifest.layers.len()
+            ),
         );
     }
     if config_type == Some(mt::SPIN_APPLICATION_CONFIG) {
@@ -690,10 +805,14 @@ fn spin(f: &ImageFacts, sink: &mut Sink) {
     if let Err(why) = architecture_is_wasm(f) {
         sink.add("WI-SPIN-006", "config.architecture", why);
     }
-    if let Some(Value::String(os)) = config.get("os") {
-        if os.to_lowercase() != *os {
-            sink.add("WI-SPIN-005", "config.os", format!("os is {}, not lowercase", show(os)));
-        }
+    if let Some(Value::String(os)) = config.get("os")
+        && os.to_lowercase() != *os
+    {
+        sink.add(
+            "WI-SPIN-005",
+            "config.os",
+            format!("os is {}, not lowercase", show(os)),
+        );
     }
     if let Some((digest, _)) = &f.locked_app {
         let label = config
@@ -715,13 +834,22 @@ fn spin(f: &ImageFacts, sink: &mut Sink) {
 }
 
 fn unknown(f: &ImageFacts, sink: &mut Sink) {
-    let config_type = f.manifest.config.as_ref().and_then(|c| c.media_type.as_deref());
+    let config_type = f
+        .manifest
+        .config
+        .as_ref()
+        .and_then(|c| c.media_type.as_deref());
     let known_outside = matches!(
         config_type,
-        Some("application/vnd.wasmcloud.actor.archive.config" | "application/vnd.wasmcloud.provider.archive.config")
+        Some(
+            "application/vnd.wasmcloud.actor.archive.config"
+                | "application/vnd.wasmcloud.provider.archive.config"
+        )
     ) || f.config.is_some_and(|c| {
-        matches!(c.get("architecture").and_then(Value::as_str), Some("wasm" | "wasm32"))
-            || c.get("os").and_then(Value::as_str) == Some("wasi")
+        matches!(
+            c.get("architecture").and_then(Value::as_str),
+            Some("wasm" | "wasm32")
+        ) || c.get("os").and_then(Value::as_str) == Some("wasi")
     });
     if known_outside {
         sink.add(
@@ -739,7 +867,11 @@ fn unknown(f: &ImageFacts, sink: &mut Sink) {
             format!(
                 "the image matches no variant (config type {}, layer types [{}])",
                 config_type.unwrap_or("absent"),
-                f.layer_types().iter().map(|t| t.unwrap_or("?")).collect::<Vec<_>>().join(", ")
+                f.layer_types()
+                    .iter()
+                    .map(|t| t.unwrap_or("?"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     }
