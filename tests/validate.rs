@@ -877,3 +877,64 @@ fn consumer_size_limit_and_wasm_oci_metadata() {
     }
     assert!(report.valid, "{:#?}", report.findings);
 }
+
+/// A cncf image of `payload` with a config made by `config` from the layer digest.
+fn cncf_with_config(dir: &Path, payload: &[u8], config: impl Fn(&str) -> Value) -> ImageReport {
+    let l = put(dir, payload);
+    let c = put(dir, &serde_json::to_vec(&config(l.0.as_str())).unwrap());
+    let mut layer = desc("application/wasm", &l);
+    layer["annotations"] = serde_json::json!({"org.opencontainers.image.title": "m.wasm"});
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.wasm.config.v0+json", &c), "layers": [layer]});
+    layout_with_manifest(dir, &manifest);
+    validate_dir(dir)
+}
+
+#[test]
+fn cncf_config_must_agree_with_the_payload() {
+    let component = fs::read(module("adder.component.wasm")).unwrap();
+    let core = fs::read(module("hello.wasm")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = cncf_with_config(
+        dir.path(),
+        &component,
+        |l| serde_json::json!({"created": "1970-01-01T00:00:00Z", "architecture": "wasm", "os": "wasip1", "layerDigests": [l]}),
+    );
+    assert_has(&r, "WI-CNCF-009");
+    assert_has(&r, "WI-CNCF-010");
+    let dir = tempfile::tempdir().unwrap();
+    let r = cncf_with_config(dir.path(), &component, |l| {
+        serde_json::json!({"created": "1970-01-01T00:00:00Z", "architecture": "wasm", "os": "wasip2", "layerDigests": [l],
+            "component": {"exports": ["sub"], "imports": ["wasi:cli/environment@0.2.0"], "target": null}, "author": null})
+    });
+    assert_eq!(
+        codes(&r.findings)
+            .into_iter()
+            .filter(|c| !c.ends_with("WASM-008"))
+            .collect::<Vec<_>>(),
+        ["WI-CNCF-012"]
+    );
+    // wkg's form for a core module: a warning only.
+    let dir = tempfile::tempdir().unwrap();
+    let r = cncf_with_config(dir.path(), &core, |l| {
+        serde_json::json!({"created": "1970-01-01T00:00:00Z", "architecture": "wasm", "os": "wasip2", "layerDigests": [l],
+            "component": {"exports": [], "imports": [], "target": null}})
+    });
+    assert_has(&r, "WI-CNCF-011");
+    assert!(r.valid);
+    let dir = tempfile::tempdir().unwrap();
+    let r = cncf_with_config(
+        dir.path(),
+        &core,
+        |_| serde_json::json!({"architecture": "wasm32", "os": 1, "layerDigests": "x"}),
+    );
+    for code in ["WI-CNCF-005", "WI-CNCF-006", "WI-CNCF-007"] {
+        assert_has(&r, code);
+    }
+    assert!(!verdict(&r, "wkg").loads);
+    assert!(
+        verdict(&r, "wkg").reason.contains("WI-CNCF-"),
+        "{}",
+        verdict(&r, "wkg").reason
+    );
+}
