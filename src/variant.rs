@@ -187,10 +187,9 @@ mod tests {
             detect(&m(mt::OCI_CONFIG, &[mt::OCI_LAYER_TAR_GZIP])),
             Variant::CompatOci
         );
-        assert_eq!(
-            detect(&m(mt::DOCKER_CONFIG, &[mt::DOCKER_LAYER_TAR_GZIP])),
-            Variant::CompatDocker
-        );
+        let mut docker = m(mt::DOCKER_CONFIG, &[mt::DOCKER_LAYER_TAR_GZIP]);
+        docker["mediaType"] = json!(mt::DOCKER_MANIFEST);
+        assert_eq!(detect(&docker), Variant::CompatDocker);
         assert_eq!(
             detect(&m(mt::WASM_CONTENT_CONFIG_V1, &[mt::WASM_CONTENT_LAYER_V1])),
             Variant::WasmContentV1
