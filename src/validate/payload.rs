@@ -12,7 +12,8 @@ use crate::compat::PLUGIN_FILE;
 use crate::digest::{Algorithm, Digest, Digester};
 use crate::limits::Limits;
 use crate::wasm::{
-    InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, StreamingInspector, WasmError,
+    InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, StreamingInspector, TruncatedWithin,
+    WasmError,
 };
 
 /// What a blob is to the image, which decides the code of a missing blob.
@@ -241,14 +242,14 @@ pub(crate) fn payload_findings(
                 WasmError::NotWasm { found } if found.len() < 4 && head.len() < 8 => "WI-WASM-001",
                 WasmError::NotWasm { .. } => "WI-WASM-002",
                 WasmError::UnsupportedVersion { .. } => "WI-WASM-003",
-                WasmError::Truncated { message, .. }
-                    if message.contains("preamble") && head.len() < 8 =>
-                {
-                    "WI-WASM-001"
-                }
-                WasmError::Truncated { message, .. } if message.contains("declares its end") => {
-                    "WI-WASM-005"
-                }
+                WasmError::Truncated {
+                    within: TruncatedWithin::Preamble,
+                    ..
+                } if head.len() < 8 => "WI-WASM-001",
+                WasmError::Truncated {
+                    within: TruncatedWithin::Section,
+                    ..
+                } => "WI-WASM-005",
                 WasmError::Truncated { .. } => "WI-WASM-006",
                 WasmError::Invalid { message, .. } if message.starts_with("invalid var_u32") => {
                     "WI-WASM-006"

@@ -33,7 +33,9 @@ use wasmparser::{
     TagSectionReader, TypeSectionReader, Validator, WasmFeatures,
 };
 
-use super::{InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, WASM_MAGIC, WasmError};
+use super::{
+    InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, TruncatedWithin, WASM_MAGIC, WasmError,
+};
 
 /// `wasmparser`'s limit on a string, which bounds a custom section name.
 const MAX_NAME_LEN: u64 = 100_000;
@@ -365,26 +367,33 @@ impl Machine {
                 s.end.saturating_sub(end)
             )
         };
-        let message = match (self.state, &self.section) {
-            (State::Header, _) if self.frames.len() == 1 => {
-                "the input ends inside the 8-byte preamble".to_string()
-            }
-            (State::Header, _) => "the input ends inside a nested preamble".to_string(),
-            (State::SectionStart, Some(s)) => in_section(s),
-            (State::SectionStart, None) => {
+        let (within, message) = match (self.state, &self.section) {
+            (State::Header, _) if self.frames.len() == 1 => (
+                TruncatedWithin::Preamble,
+                "the input ends inside the 8-byte preamble".to_string(),
+            ),
+            (State::Header, _) => (
+                TruncatedWithin::Preamble,
+                "the input ends inside a nested preamble".to_string(),
+            ),
+            (State::SectionStart, Some(s)) => (TruncatedWithin::Section, in_section(s)),
+            (State::SectionStart, None) => (
+                TruncatedWithin::SectionHeader,
                 format!(
                     "the input ends inside a section header at offset {:#x}",
                     self.offset
-                )
-            }
-            (State::CodeBodies { .. }, Some(s)) => {
-                format!("the input ends inside a function body; {}", in_section(s))
-            }
-            (_, Some(s)) => in_section(s),
-            (_, None) => "the input ended early".to_string(),
+                ),
+            ),
+            (State::CodeBodies { .. }, Some(s)) => (
+                TruncatedWithin::Section,
+                format!("the input ends inside a function body; {}", in_section(s)),
+            ),
+            (_, Some(s)) => (TruncatedWithin::Section, in_section(s)),
+            (_, None) => (TruncatedWithin::Other, "the input ended early".to_string()),
         };
         WasmError::Truncated {
             offset: end,
+            within,
             message,
         }
     }

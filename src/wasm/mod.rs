@@ -150,6 +150,18 @@ pub struct ModuleInfo {
     pub custom_sections: Vec<String>,
 }
 
+/// Where a truncated input ended, for callers that report the cases apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TruncatedWithin {
+    /// Inside the 8-byte preamble (of the module or of a nested one).
+    Preamble,
+    /// Inside a section header (id byte and LEB128 length).
+    SectionHeader,
+    /// Inside a section whose declared length runs past the end of the input.
+    Section,
+    /// Elsewhere.
+    Other,
+}
 /// Why a binary could not be inspected or is invalid.
 ///
 /// Every variant but [`Io`](WasmError::Io) carries the byte offset (see
@@ -181,7 +193,9 @@ pub enum WasmError {
     Truncated {
         /// Where the input ended (its length).
         offset: u64,
-        /// What was being read.
+        /// What was being read when it ended.
+        within: TruncatedWithin,
+        /// What was being read, in words.
         message: String,
     },
     /// Malformed or invalid content.
@@ -234,8 +248,13 @@ impl WasmError {
                 offset: *offset,
                 found: *found,
             },
-            WasmError::Truncated { offset, message } => WasmError::Truncated {
+            WasmError::Truncated {
+                offset,
+                within,
+                message,
+            } => WasmError::Truncated {
                 offset: *offset,
+                within: *within,
                 message: message.clone(),
             },
             WasmError::Invalid { offset, message } => WasmError::Invalid {

@@ -302,7 +302,11 @@ fn truncated_module() {
     let (inspected, validated) = run(cut);
     for r in [inspected, validated] {
         match r {
-            Err(WasmError::Truncated { offset, message }) => {
+            Err(WasmError::Truncated {
+                offset,
+                message,
+                within: TruncatedWithin::Section,
+            }) => {
                 assert_eq!(offset, cut.len() as u64);
                 assert!(!message.is_empty());
             }
@@ -311,7 +315,11 @@ fn truncated_module() {
     }
     // Inside the preamble.
     match run(&CORE_MODULE_PREAMBLE[..6]).1 {
-        Err(WasmError::Truncated { offset: 6, message }) => {
+        Err(WasmError::Truncated {
+            offset: 6,
+            message,
+            within: TruncatedWithin::Preamble,
+        }) => {
             assert!(message.contains("preamble"), "{message}");
         }
         other => panic!("expected Truncated, got {other:?}"),
@@ -341,7 +349,11 @@ fn section_length_past_end() {
     let (inspected, validated) = run(&bytes);
     for r in [inspected, validated] {
         match r {
-            Err(WasmError::Truncated { offset, message }) => {
+            Err(WasmError::Truncated {
+                offset,
+                message,
+                within: TruncatedWithin::Section,
+            }) => {
                 assert_eq!(offset, 12);
                 assert!(message.contains("type section"), "{message}");
                 assert!(message.contains("offset 0x8"), "{message}");
