@@ -7,6 +7,7 @@
 pub mod build;
 pub mod compat;
 pub mod config;
+pub mod conformance;
 pub mod digest;
 pub mod json;
 pub mod image;
