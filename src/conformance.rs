@@ -141,6 +141,15 @@ pub fn options_from(overrides: Option<&Map<String, Value>>) -> Result<Options, S
         match key.as_str() {
             "validate_wasm" => options.validate_wasm = flag()?,
             "strict" => options.strict = flag()?,
+            "variant" => {
+                let id = value
+                    .as_str()
+                    .ok_or_else(|| format!("options.{key} must be a variant id"))?;
+                options.expected_variant = Some(
+                    id.parse()
+                        .map_err(|_| format!("options.{key}: unknown variant {id:?}"))?,
+                );
+            }
             "max_json_depth" => {
                 options.limits.max_json_depth =
                     usize::try_from(number()?).map_err(|_| format!("options.{key} is too large"))?
@@ -170,6 +179,7 @@ pub fn limit_field<'a>(limits: &'a mut Limits, name: &str) -> Option<&'a mut u64
         "max_archive_entries" => &mut limits.max_archive_entries,
         "ratio_free_bytes" => &mut limits.ratio_free_bytes,
         "consumer_max_module_bytes" => &mut limits.consumer_max_module_bytes,
+        "max_wasm_section_bytes" => &mut limits.max_wasm_section_bytes,
         _ => return None,
     })
 }

@@ -956,7 +956,9 @@ pub fn sync_spec_tables(text: &str) -> Result<(String, Vec<String>), String> {
         let area_name = after[..close].trim().to_owned();
         let body = &after[close + 3..];
         let Some(end) = body.find(SPEC_TABLE_END) else {
-            return Err(format!("the rules table of {area_name} has no {SPEC_TABLE_END}"));
+            return Err(format!(
+                "the rules table of {area_name} has no {SPEC_TABLE_END}"
+            ));
         };
         out.push_str(&rest[..start]);
         out.push_str(SPEC_TABLE_BEGIN);
