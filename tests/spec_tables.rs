@@ -22,7 +22,9 @@ fn spec_rule_tables_are_generated_from_the_catalogue() {
         let (synced, areas) = sync_spec_tables(&text).expect("well-formed markers");
         let rel = format!(
             "spec/{}",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
         );
         if synced != text {
             stale.push(rel.clone());
