@@ -7,7 +7,8 @@
 # "valid", "variant" (or "images": [{"variant"}]) and findings objects with "code" and
 # "severity", as `wasm-image validate --format json` does. A case's "options" become flags
 # (`max_tar_entries: 5` -> `--max-tar-entries 5`, `validate_wasm: false` -> `--no-wasm-validate`,
-# `strict: true` -> `--strict`). Needs jq.
+# `strict: true` -> `--strict`, `variant: "cncf"` -> `--variant cncf`), and a case's "select"
+# (`:TAG`, `@DIGEST`) is appended to the image path. Needs jq.
 set -u
 VALIDATOR=${VALIDATOR:-"wasm-image validate"}
 dir=${1:-conformance/cases}
@@ -15,6 +16,7 @@ pass=0; fail=0
 for case in "$dir"/*/; do
   [ -f "$case/case.json" ] || continue
   image="${case}image"; [ -d "$image" ] || image="${case}image.tar"
+  image="$image$(jq -r '.select // ""' "$case/case.json")"
   opts=$(jq -r '(.options // {}) | to_entries | map(
       if .key == "validate_wasm" then (if .value then empty else "--no-wasm-validate" end)
       elif .key == "strict" then (if .value then "--strict" else empty end)

@@ -42,7 +42,7 @@ fn every_case_passes() {
 
 /// Rules for which no failing case can be built, with the reason in
 /// docs/conformance.md.
-const INFEASIBLE: &[&str] = &["WI-INDEX-007", "WI-VARIANT-004"];
+const INFEASIBLE: &[&str] = &["WI-INDEX-007", "WI-LAYOUT-011"];
 
 #[test]
 fn the_suite_covers_every_rule_and_variant() {
@@ -91,6 +91,55 @@ fn the_suite_covers_every_rule_and_variant() {
             "docs/conformance.md does not explain {code}"
         );
     }
+}
+
+/// Every valid case is valid under `--strict` too, unless its case.json
+/// says `"strict": false` with a reason; then it must be invalid under it.
+#[test]
+fn every_valid_case_passes_strict_or_says_why_not() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for dir in conformance::case_dirs(&cases_dir()).unwrap() {
+        let spec = conformance::load_case(&dir).unwrap();
+        if !spec.expect.valid {
+            assert!(
+                spec.strict.is_none() && spec.strict_reason.is_none(),
+                "{}: an invalid case needs no strict verdict",
+                spec.id
+            );
+            continue;
+        }
+        checked += 1;
+        let mut options = conformance::options_from(spec.options.as_ref()).unwrap();
+        options.strict = true;
+        let image = conformance::case_image(&dir).unwrap();
+        let selector = spec.selector().unwrap();
+        let report =
+            wasm_image::validate::validate_path(&image, selector.as_ref(), &options).unwrap();
+        let expected = spec.strict.unwrap_or(true);
+        match (&spec.strict, &spec.strict_reason) {
+            (Some(false), Some(reason)) if !reason.trim().is_empty() => {}
+            (None, None) => {}
+            _ => problems.push(format!(
+                "{}: \"strict\": false goes with a non-empty \"strict_reason\", and nothing else",
+                spec.id
+            )),
+        }
+        if report.valid() != expected {
+            let warnings: Vec<&str> = report
+                .findings()
+                .filter(|f| f.severity == wasm_image::rules::Severity::Warning)
+                .map(|f| f.code)
+                .collect();
+            problems.push(format!(
+                "{}: valid under --strict is {}, expected {expected} (warnings {warnings:?})",
+                spec.id,
+                report.valid()
+            ));
+        }
+    }
+    assert!(checked > 0);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// Every file under `root`, relative path → bytes (directories as `None`).
