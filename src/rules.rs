@@ -569,7 +569,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: "WI-MANIFEST-003",
         severity: Severity::Warning,
-        summary: "The manifest has no `mediaType` field (the image spec says SHOULD; oci-wasm and wkg require it).",
+        summary: "The manifest has no `mediaType` field (the image spec says SHOULD; oci-wasm and wkg require it). Not reported for `spin` images, which Spin never writes it for.",
         hint: "Set `mediaType` to `application/vnd.oci.image.manifest.v1+json`.",
         spec: "spec/oci-base.md",
     },
