@@ -1200,3 +1200,36 @@ fn an_unknown_abi_version_is_reported_only_for_function_exports() {
         "WI-ABI-004",
     );
 }
+
+#[test]
+fn limit_001_and_006_apply_as_spec_oci_base_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    let manifest = manifest_of(&out);
+    let config = Digest::parse(manifest["config"]["digest"].as_str().unwrap()).unwrap();
+    let declared = manifest["config"]["size"].as_u64().unwrap();
+    let bound = |n: u64| Options {
+        limits: wasm_image::limits::Limits {
+            max_config_bytes: n,
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    // Declared over the bound: WI-LIMIT-006, never read.
+    let report = image(validate_path(&out, None, &bound(declared - 1)).unwrap());
+    assert_has(&report, "WI-LIMIT-006");
+    assert!(!has(&report, "WI-LIMIT-001") && !has(&report, "WI-BLOB-001"));
+    // Stored over the bound, declared within it: WI-LIMIT-001 beside WI-BLOB-001.
+    let path = out.join(config.layout_path());
+    let mut bytes = fs::read(&path).unwrap();
+    bytes.resize(declared as usize + 4096, b' ');
+    fs::write(&path, &bytes).unwrap();
+    let report = image(validate_path(&out, None, &bound(declared + 10)).unwrap());
+    assert_has(&report, "WI-LIMIT-001");
+    assert_has(&report, "WI-BLOB-001");
+    assert!(!has(&report, "WI-LIMIT-006"));
+    // Stored longer but within the bound: only the length is wrong.
+    let report = validate_dir(&out);
+    assert_has(&report, "WI-BLOB-001");
+    assert!(!has(&report, "WI-LIMIT-001"));
+}
