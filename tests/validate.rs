@@ -104,6 +104,7 @@ fn oci_image_spec_fixtures_get_the_expected_verdict() {
         serde_json::from_slice(&fs::read(base.join("cases.json")).unwrap()).unwrap();
     assert!(cases.len() >= 71);
     let mut wrong = Vec::new();
+    let mut config_fails = 0;
     for case in &cases {
         let file = case["file"].as_str().unwrap();
         let mut bytes = fs::read(base.join(file)).unwrap();
@@ -134,7 +135,20 @@ fn oci_image_spec_fixtures_get_the_expected_verdict() {
                 case["expect"], findings
             ));
         }
+        // A failing image-spec config fixture fails under the image config
+        // rule (or a digest rule, for a malformed diff_id).
+        if kind == DocumentKind::Config && !expect {
+            let own = findings
+                .iter()
+                .any(|f| f.code == "WI-CONFIG-001" || f.code.starts_with("WI-DIGEST-"));
+            let foreign = findings.iter().any(|f| f.code.starts_with("WI-CNCF-"));
+            if !own || foreign {
+                wrong.push(format!("{file}: config findings {findings:?}"));
+            }
+            config_fails += 1;
+        }
     }
+    assert!(config_fails > 0, "no failing config fixture");
     assert!(
         wrong.is_empty(),
         "{} wrong verdicts:\n{}",
