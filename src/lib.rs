@@ -7,6 +7,7 @@
 pub mod build;
 pub mod compat;
 pub mod config;
+pub mod conformance;
 pub mod digest;
 pub mod image;
 pub mod json;
@@ -19,5 +20,6 @@ pub mod sign;
 pub mod sigstore;
 pub mod store;
 pub mod target;
+pub mod validate;
 pub mod variant;
 pub mod wasm;

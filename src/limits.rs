@@ -26,6 +26,9 @@ pub const CONSUMER_MAX_MODULE_BYTES: u64 = 256 << 20;
 pub const MAX_LAYER_BYTES: u64 = 512 << 20;
 /// Most entries in one OCI archive.
 pub const MAX_ARCHIVE_ENTRIES: u64 = 100_000;
+/// Largest Wasm section (or, when validating, function body) held in memory
+/// to be decoded: 64 MiB, the inspector's default ([`crate::wasm::DEFAULT_MAX_SECTION_SIZE`]).
+pub const MAX_WASM_SECTION_BYTES: u64 = crate::wasm::DEFAULT_MAX_SECTION_SIZE;
 
 /// Largest key file (PEM private or public key) read.
 pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
@@ -61,6 +64,16 @@ pub struct Limits {
     pub max_decompression_ratio: u64,
     /// See [`MAX_LAYER_BYTES`].
     pub max_layer_bytes: u64,
+    /// See [`MAX_LAYOUT_HEADER_BYTES`].
+    pub max_layout_header_bytes: u64,
+    /// See [`MAX_ARCHIVE_ENTRIES`].
+    pub max_archive_entries: u64,
+    /// See [`RATIO_FREE_BYTES`].
+    pub ratio_free_bytes: u64,
+    /// See [`CONSUMER_MAX_MODULE_BYTES`].
+    pub consumer_max_module_bytes: u64,
+    /// See [`MAX_WASM_SECTION_BYTES`].
+    pub max_wasm_section_bytes: u64,
 }
 
 impl Default for Limits {
@@ -74,6 +87,11 @@ impl Default for Limits {
             max_decompressed_bytes: MAX_DECOMPRESSED_BYTES,
             max_decompression_ratio: MAX_DECOMPRESSION_RATIO,
             max_layer_bytes: MAX_LAYER_BYTES,
+            max_layout_header_bytes: MAX_LAYOUT_HEADER_BYTES,
+            max_archive_entries: MAX_ARCHIVE_ENTRIES,
+            ratio_free_bytes: RATIO_FREE_BYTES,
+            consumer_max_module_bytes: CONSUMER_MAX_MODULE_BYTES,
+            max_wasm_section_bytes: MAX_WASM_SECTION_BYTES,
         }
     }
 }

@@ -104,8 +104,9 @@ fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
-/// Names the variant of a manifest from its media types. Fields of the wrong
-/// type are ignored, so a damaged manifest is still named when its media types are.
+/// Names the variant of a manifest from its media types, in the order of
+/// spec/detection.md. Fields of the wrong type are ignored, so a damaged
+/// manifest is still named when its media types are.
 pub fn detect(manifest: &Value) -> Variant {
     let manifest_type = str_at(manifest, "mediaType");
     let config_type = manifest.get("config").and_then(|c| str_at(c, "mediaType"));
@@ -120,11 +121,10 @@ pub fn detect(manifest: &Value) -> Variant {
         })
         .unwrap_or_default();
     let has_layer = |t: &str| layer_types.contains(&t);
-    let last_layer = layer_types.last().copied();
 
     match config_type {
         Some(mt::WASM_CONFIG_V0) => return Variant::Cncf,
-        Some(mt::MODULE_WASM_CONFIG | mt::MODULE_WASM_CONFIG_TYPO) => return Variant::WasmOci,
+        Some(mt::MODULE_WASM_CONFIG) => return Variant::WasmOci,
         Some(mt::WASM_CONTENT_CONFIG_V1) => return Variant::WasmContentV1,
         Some(mt::SPIN_APPLICATION_CONFIG) => return Variant::Spin,
         _ => {}
@@ -132,20 +132,20 @@ pub fn detect(manifest: &Value) -> Variant {
     if has_layer(mt::SPIN_APPLICATION_CONFIG) {
         return Variant::Spin;
     }
-    if has_layer(mt::MODULE_WASM_CONTENT_LAYER) {
-        return Variant::WasmOci;
-    }
-    if has_layer(mt::RUNWASI_COMPONENT_LAYER) {
+    if config_type == Some(mt::OCI_CONFIG)
+        && (has_layer(mt::RUNWASI_COMPONENT_LAYER) || has_layer(mt::WASM_LAYER))
+    {
         return Variant::Runwasi;
     }
-    if manifest_type == Some(mt::DOCKER_MANIFEST) || config_type == Some(mt::DOCKER_CONFIG) {
-        if last_layer == Some(mt::DOCKER_LAYER_TAR_GZIP) {
-            return Variant::CompatDocker;
-        }
-        return Variant::Unknown;
-    }
-    if matches!(last_layer, Some(mt::OCI_LAYER_TAR_GZIP | mt::OCI_LAYER_TAR)) {
-        return Variant::CompatOci;
+    if matches!(
+        layer_types.last().copied(),
+        Some(mt::OCI_LAYER_TAR_GZIP | mt::OCI_LAYER_TAR | mt::DOCKER_LAYER_TAR_GZIP)
+    ) {
+        return if manifest_type == Some(mt::DOCKER_MANIFEST) {
+            Variant::CompatDocker
+        } else {
+            Variant::CompatOci
+        };
     }
     Variant::Unknown
 }
@@ -187,10 +187,9 @@ mod tests {
             detect(&m(mt::OCI_CONFIG, &[mt::OCI_LAYER_TAR_GZIP])),
             Variant::CompatOci
         );
-        assert_eq!(
-            detect(&m(mt::DOCKER_CONFIG, &[mt::DOCKER_LAYER_TAR_GZIP])),
-            Variant::CompatDocker
-        );
+        let mut docker = m(mt::DOCKER_CONFIG, &[mt::DOCKER_LAYER_TAR_GZIP]);
+        docker["mediaType"] = json!(mt::DOCKER_MANIFEST);
+        assert_eq!(detect(&docker), Variant::CompatDocker);
         assert_eq!(
             detect(&m(mt::WASM_CONTENT_CONFIG_V1, &[mt::WASM_CONTENT_LAYER_V1])),
             Variant::WasmContentV1

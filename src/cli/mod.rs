@@ -2,10 +2,13 @@
 //! library, and prints; no image logic lives here.
 
 mod build;
+mod conformance;
 mod inspect;
 mod keygen;
 mod password;
+mod rules;
 mod sign;
+mod validate;
 mod verify;
 #[cfg(feature = "sigstore")]
 mod verify_bundle;
@@ -42,6 +45,12 @@ enum Command {
     /// Verify a Sigstore bundle against an artifact, offline (exit 0 verified, 1 not).
     #[cfg(feature = "sigstore")]
     VerifyBundle(verify_bundle::VerifyBundleArgs),
+    /// Check an image (or a whole layout) against every rule of the spec.
+    Validate(validate::ValidateArgs),
+    /// Print the catalogue of rules and their finding codes.
+    Rules(rules::RulesArgs),
+    /// Run the conformance suite of golden images.
+    Conformance(conformance::ConformanceArgs),
 }
 
 /// Output formats shared by the verbs.
@@ -63,6 +72,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => could_not_run(verify::run(args)),
         #[cfg(feature = "sigstore")]
         Command::VerifyBundle(args) => could_not_run(verify_bundle::run(args)),
+        Command::Validate(args) => validate::run(args),
+        Command::Rules(args) => rules::run(args),
+        Command::Conformance(args) => conformance::run(args),
     }
 }
 
@@ -96,5 +108,136 @@ pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
+}
+
+/// Whether to colour output written to stdout: only on a terminal, and only
+/// when `NO_COLOR` is unset or empty (<https://no-color.org>).
+pub fn stdout_colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// ANSI styles, or nothing when colour is off.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    on: bool,
+}
+
+impl Style {
+    /// Colour when `on`.
+    pub fn new(on: bool) -> Self {
+        Style { on }
+    }
+
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Bold red.
+    pub fn red(self, text: &str) -> String {
+        self.wrap("1;31", text)
+    }
+    /// Yellow.
+    pub fn yellow(self, text: &str) -> String {
+        self.wrap("33", text)
+    }
+    /// Cyan.
+    pub fn cyan(self, text: &str) -> String {
+        self.wrap("36", text)
+    }
+    /// Green.
+    pub fn green(self, text: &str) -> String {
+        self.wrap("32", text)
+    }
+    /// Dim.
+    pub fn dim(self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+    /// Bold.
+    pub fn bold(self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+}
+
+/// One command-line flag per field of [`wasm_image::limits::Limits`]; each
+/// defaults to the named constant of the same name.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Limits (defaults: the constants of src/limits.rs)")]
+pub struct LimitArgs {
+    /// Largest manifest read, in bytes [default: 4194304].
+    #[arg(long, value_name = "N")]
+    pub max_manifest_bytes: Option<u64>,
+    /// Largest config read, in bytes [default: 4194304].
+    #[arg(long, value_name = "N")]
+    pub max_config_bytes: Option<u64>,
+    /// Largest index (index.json included) read, in bytes [default: 4194304].
+    #[arg(long, value_name = "N")]
+    pub max_index_bytes: Option<u64>,
+    /// Deepest JSON nesting accepted [default: 64].
+    #[arg(long, value_name = "N")]
+    pub max_json_depth: Option<usize>,
+    /// Most entries read from one tar layer [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub max_tar_entries: Option<u64>,
+    /// Largest decompressed size of one layer, in bytes [default: 536870912].
+    #[arg(long, value_name = "N")]
+    pub max_decompressed_bytes: Option<u64>,
+    /// Largest decompressed:compressed ratio, past --ratio-free-bytes [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_decompression_ratio: Option<u64>,
+    /// Largest layer a descriptor may declare, in bytes [default: 536870912].
+    #[arg(long, value_name = "N")]
+    pub max_layer_bytes: Option<u64>,
+    /// Largest oci-layout header read, in bytes [default: 65536].
+    #[arg(long, value_name = "N")]
+    pub max_layout_header_bytes: Option<u64>,
+    /// Most entries in one OCI archive [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub max_archive_entries: Option<u64>,
+    /// Output allowed before the ratio is enforced, in bytes [default: 1048576].
+    #[arg(long, value_name = "N")]
+    pub ratio_free_bytes: Option<u64>,
+    /// Largest module the proxy consumers load, in bytes (a warning above) [default: 268435456].
+    #[arg(long, value_name = "N")]
+    pub consumer_max_module_bytes: Option<u64>,
+    /// Largest Wasm section (or function body, when validating) held in memory to be decoded,
+    /// in bytes [default: 67108864].
+    #[arg(long, value_name = "N")]
+    pub max_wasm_section_bytes: Option<u64>,
+}
+
+impl LimitArgs {
+    /// The default limits with the flags given applied.
+    pub fn limits(&self) -> wasm_image::limits::Limits {
+        let mut l = wasm_image::limits::Limits::default();
+        let set = |field: &mut u64, flag: Option<u64>| {
+            if let Some(v) = flag {
+                *field = v;
+            }
+        };
+        set(&mut l.max_manifest_bytes, self.max_manifest_bytes);
+        set(&mut l.max_config_bytes, self.max_config_bytes);
+        set(&mut l.max_index_bytes, self.max_index_bytes);
+        if let Some(v) = self.max_json_depth {
+            l.max_json_depth = v;
+        }
+        set(&mut l.max_tar_entries, self.max_tar_entries);
+        set(&mut l.max_decompressed_bytes, self.max_decompressed_bytes);
+        set(&mut l.max_decompression_ratio, self.max_decompression_ratio);
+        set(&mut l.max_layer_bytes, self.max_layer_bytes);
+        set(&mut l.max_layout_header_bytes, self.max_layout_header_bytes);
+        set(&mut l.max_archive_entries, self.max_archive_entries);
+        set(&mut l.ratio_free_bytes, self.ratio_free_bytes);
+        set(
+            &mut l.consumer_max_module_bytes,
+            self.consumer_max_module_bytes,
+        );
+        set(&mut l.max_wasm_section_bytes, self.max_wasm_section_bytes);
+        l
     }
 }

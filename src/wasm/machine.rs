@@ -33,7 +33,9 @@ use wasmparser::{
     TagSectionReader, TypeSectionReader, Validator, WasmFeatures,
 };
 
-use super::{InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, WASM_MAGIC, WasmError};
+use super::{
+    InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, TruncatedWithin, WASM_MAGIC, WasmError,
+};
 
 /// `wasmparser`'s limit on a string, which bounds a custom section name.
 const MAX_NAME_LEN: u64 = 100_000;
@@ -256,6 +258,7 @@ struct SectionCtx {
 #[derive(Default)]
 struct Collected {
     exports: Vec<String>,
+    function_exports: Vec<String>,
     imports: Vec<String>,
     markers: Vec<ProxyAbi>,
     custom_sections: Vec<String>,
@@ -346,6 +349,7 @@ impl Machine {
             size: self.offset,
             proxy_abi: c.markers.first().copied(),
             exports: c.exports,
+            function_exports: c.function_exports,
             imports: c.imports,
             proxy_abi_markers: c.markers,
             custom_sections: c.custom_sections,
@@ -365,26 +369,33 @@ impl Machine {
                 s.end.saturating_sub(end)
             )
         };
-        let message = match (self.state, &self.section) {
-            (State::Header, _) if self.frames.len() == 1 => {
-                "the input ends inside the 8-byte preamble".to_string()
-            }
-            (State::Header, _) => "the input ends inside a nested preamble".to_string(),
-            (State::SectionStart, Some(s)) => in_section(s),
-            (State::SectionStart, None) => {
+        let (within, message) = match (self.state, &self.section) {
+            (State::Header, _) if self.frames.len() == 1 => (
+                TruncatedWithin::Preamble,
+                "the input ends inside the 8-byte preamble".to_string(),
+            ),
+            (State::Header, _) => (
+                TruncatedWithin::Preamble,
+                "the input ends inside a nested preamble".to_string(),
+            ),
+            (State::SectionStart, Some(s)) => (TruncatedWithin::Section, in_section(s)),
+            (State::SectionStart, None) => (
+                TruncatedWithin::SectionHeader,
                 format!(
                     "the input ends inside a section header at offset {:#x}",
                     self.offset
-                )
-            }
-            (State::CodeBodies { .. }, Some(s)) => {
-                format!("the input ends inside a function body; {}", in_section(s))
-            }
-            (_, Some(s)) => in_section(s),
-            (_, None) => "the input ended early".to_string(),
+                ),
+            ),
+            (State::CodeBodies { .. }, Some(s)) => (
+                TruncatedWithin::Section,
+                format!("the input ends inside a function body; {}", in_section(s)),
+            ),
+            (_, Some(s)) => (TruncatedWithin::Section, in_section(s)),
+            (_, None) => (TruncatedWithin::Other, "the input ended early".to_string()),
         };
         WasmError::Truncated {
             offset: end,
+            within,
             message,
         }
     }
@@ -802,6 +813,9 @@ impl Machine {
                 for export in s {
                     let export = export.map_err(invalid)?;
                     c.exports.push(export.name.to_string());
+                    if export.kind == ExternalKind::Func {
+                        c.function_exports.push(export.name.to_string());
+                    }
                     // proxy-wasm-cpp-host accepts a marker only with export kind
                     // 0x00 (function); a global or memory named like one does not count.
                     if export.kind == ExternalKind::Func

@@ -137,6 +137,9 @@ pub struct ModuleInfo {
     /// Core module: export names in order. Component: top-level export names
     /// (e.g. `wasi:http/incoming-handler@0.2.0`, or a bare function name like `add`).
     pub exports: Vec<String>,
+    /// Core module: the names of the exports of kind function (`0x00`), in
+    /// export order (a subset of `exports`). Component: empty.
+    pub function_exports: Vec<String>,
     /// Core module: imports as `module::name`. Component: top-level import
     /// names (e.g. `wasi:cli/environment@0.2.0`).
     pub imports: Vec<String>,
@@ -150,6 +153,18 @@ pub struct ModuleInfo {
     pub custom_sections: Vec<String>,
 }
 
+/// Where a truncated input ended, for callers that report the cases apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TruncatedWithin {
+    /// Inside the 8-byte preamble (of the module or of a nested one).
+    Preamble,
+    /// Inside a section header (id byte and LEB128 length).
+    SectionHeader,
+    /// Inside a section whose declared length runs past the end of the input.
+    Section,
+    /// Elsewhere.
+    Other,
+}
 /// Why a binary could not be inspected or is invalid.
 ///
 /// Every variant but [`Io`](WasmError::Io) carries the byte offset (see
@@ -181,7 +196,9 @@ pub enum WasmError {
     Truncated {
         /// Where the input ended (its length).
         offset: u64,
-        /// What was being read.
+        /// What was being read when it ended.
+        within: TruncatedWithin,
+        /// What was being read, in words.
         message: String,
     },
     /// Malformed or invalid content.
@@ -234,8 +251,13 @@ impl WasmError {
                 offset: *offset,
                 found: *found,
             },
-            WasmError::Truncated { offset, message } => WasmError::Truncated {
+            WasmError::Truncated {
+                offset,
+                within,
+                message,
+            } => WasmError::Truncated {
                 offset: *offset,
+                within: *within,
                 message: message.clone(),
             },
             WasmError::Invalid { offset, message } => WasmError::Invalid {
