@@ -15,6 +15,7 @@ pub mod limits;
 pub mod manifest;
 pub mod media_type;
 pub mod rules;
+pub mod registry;
 pub mod store;
 pub mod target;
 pub mod validate;
