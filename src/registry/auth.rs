@@ -114,7 +114,9 @@ fn config_keys(registry: &str) -> Vec<String> {
         format!("https://{registry}/v1/"),
         format!("https://{registry}/v2/"),
     ];
-    if registry == "docker.io" || registry == "registry-1.docker.io" || registry == "index.docker.io"
+    if registry == "docker.io"
+        || registry == "registry-1.docker.io"
+        || registry == "index.docker.io"
     {
         keys.insert(0, "https://index.docker.io/v1/".to_owned());
         keys.push("index.docker.io".to_owned());
@@ -198,7 +200,9 @@ fn run_helper(helper: &str, server: &str) -> Result<Option<Credentials>, Credent
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
-        return Err(fail("helper name has characters outside [A-Za-z0-9._-]".into()));
+        return Err(fail(
+            "helper name has characters outside [A-Za-z0-9._-]".into(),
+        ));
     }
     let mut child = Command::new(format!("docker-credential-{helper}"))
         .arg("get")
@@ -351,7 +355,9 @@ mod tests {
             format!(r#"{{"auths":{{"https://reg.example:5000":{{"auth":"{auth}"}}}}}}"#),
         )
         .unwrap();
-        let c = from_docker_config(&path, "reg.example:5000").unwrap().unwrap();
+        let c = from_docker_config(&path, "reg.example:5000")
+            .unwrap()
+            .unwrap();
         assert_eq!((c.username.as_str(), c.password()), ("u", "p:w"));
         assert_eq!(from_docker_config(&path, "other.example").unwrap(), None);
         assert_eq!(

@@ -214,7 +214,9 @@ impl Client {
     }
 
     fn url(&self, path: &str) -> Result<Url, RegistryError> {
-        self.base.join(path).map_err(|e| self.protocol(format!("bad URL {path}: {e}")))
+        self.base
+            .join(path)
+            .map_err(|e| self.protocol(format!("bad URL {path}: {e}")))
     }
 
     fn protocol(&self, reason: String) -> RegistryError {
@@ -506,7 +508,11 @@ impl Client {
     }
 
     /// The size of a blob, or `None` if the registry does not have it.
-    pub fn head_blob(&self, repository: &str, digest: &Digest) -> Result<Option<u64>, RegistryError> {
+    pub fn head_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<Option<u64>, RegistryError> {
         let scope = pull_scope(repository);
         self.head_blob_scoped(repository, digest, &scope)
     }
@@ -808,9 +814,7 @@ impl Client {
                 None => return Ok(tags),
             }
         }
-        Err(self.protocol(format!(
-            "tag list has more than {MAX_TAG_PAGES} pages"
-        )))
+        Err(self.protocol(format!("tag list has more than {MAX_TAG_PAGES} pages")))
     }
 }
 
@@ -827,7 +831,9 @@ pub struct BlobReader<'a> {
 
 impl BlobReader<'_> {
     fn open(&mut self) -> Result<(), RegistryError> {
-        let mut req = self.client.request(Method::GET, self.url.clone(), &self.scope);
+        let mut req = self
+            .client
+            .request(Method::GET, self.url.clone(), &self.scope);
         if self.offset > 0 {
             req.headers
                 .push((header::RANGE, format!("bytes={}-", self.offset)));
@@ -893,10 +899,7 @@ impl Read for BlobReader<'_> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let e = io::Error::new(
-                        e.kind(),
-                        format!("{}: {e}", strip_query(&self.url)),
-                    );
+                    let e = io::Error::new(e.kind(), format!("{}: {e}", strip_query(&self.url)));
                     self.resume(e)?;
                 }
             }
@@ -961,15 +964,23 @@ fn is_manifest_type(t: &str) -> bool {
 fn next_link(value: &str) -> Option<String> {
     value.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
-        params
-            .contains("rel=\"next\"")
-            .then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+        params.contains("rel=\"next\"").then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
     })
 }
 
 /// Turns an error status into [`RegistryError::Status`], with the registry's
 /// error codes from the JSON body and advice for 401, 403, 404 and 429.
-pub(crate) fn check(response: Response, method: &str, url: &str) -> Result<Response, RegistryError> {
+pub(crate) fn check(
+    response: Response,
+    method: &str,
+    url: &str,
+) -> Result<Response, RegistryError> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
@@ -979,7 +990,9 @@ pub(crate) fn check(response: Response, method: &str, url: &str) -> Result<Respo
     let _ = response.take(MAX_ERROR_BODY).read_to_end(&mut body);
     let codes = error_codes(&body);
     let hint = match code {
-        401 => " (not authenticated: check the credentials, --username/--password-stdin or ~/.docker/config.json)",
+        401 => {
+            " (not authenticated: check the credentials, --username/--password-stdin or ~/.docker/config.json)"
+        }
         403 => " (denied: the credentials lack the permission)",
         404 => " (not found: check the repository, tag or digest)",
         429 => " (rate limited by the registry, retries exhausted: try again later)",

@@ -51,9 +51,9 @@ pub mod transfer;
 pub use self::auth::Credentials;
 #[cfg(feature = "registry")]
 pub use self::client::{Client, Stats};
+pub use self::reference::{Reference, ReferenceError};
 #[cfg(feature = "registry")]
 pub use self::store::Registry;
-pub use self::reference::{Reference, ReferenceError};
 
 #[cfg(feature = "registry")]
 use std::time::Duration;
@@ -152,7 +152,9 @@ pub enum RegistryError {
         reason: String,
     },
     /// The registry served a manifest that does not hash to what was asked or announced.
-    #[error("{reference}: the registry served a manifest whose digest is {actual}, expected {expected}")]
+    #[error(
+        "{reference}: the registry served a manifest whose digest is {actual}, expected {expected}"
+    )]
     ManifestDigest {
         /// The reference.
         reference: String,

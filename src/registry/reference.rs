@@ -249,13 +249,14 @@ fn host_is_valid(host: &str) -> bool {
     let name_ok = !name.is_empty()
         && name.split('.').all(|label| {
             !label.is_empty()
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         });
-    let port_ok = port.is_none_or(|p| {
-        !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
-    });
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
     name_ok && port_ok
 }
 
@@ -352,7 +353,10 @@ mod tests {
         assert_eq!(r.tag.as_deref(), Some("v2"));
         assert_eq!(r.digest.as_ref().map(Digest::as_str), Some(D));
         assert_eq!(r.to_string(), format!("ghcr.io/a/b:v2@{D}"));
-        assert_eq!(r.pinned(r.digest.as_ref().unwrap()), format!("ghcr.io/a/b@{D}"));
+        assert_eq!(
+            r.pinned(r.digest.as_ref().unwrap()),
+            format!("ghcr.io/a/b@{D}")
+        );
         let r = Reference::parse("[::1]:5000/x").unwrap();
         assert!(r.is_loopback());
         assert_eq!(r.registry, "[::1]:5000");

@@ -100,7 +100,8 @@ impl Sink for StoreSink<'_> {
         bytes: &[u8],
         tag: Option<&str>,
     ) -> Result<(), RegistryError> {
-        self.0.put_blob(digest, bytes.len() as u64, &mut &bytes[..])?;
+        self.0
+            .put_blob(digest, bytes.len() as u64, &mut &bytes[..])?;
         self.0
             .add_manifest(media_type, digest, bytes.len() as u64, tag)?;
         Ok(())
@@ -300,7 +301,9 @@ pub fn copy_image(
             continue;
         }
         let mut reader = src.open_blob(digest)?;
-        dst.put_blob(digest, *size, &mut reader, &mut |n| observer.blob_progress(n))?;
+        dst.put_blob(digest, *size, &mut reader, &mut |n| {
+            observer.blob_progress(n)
+        })?;
         copied.blobs_sent += 1;
         copied.bytes_sent += size;
         observer.blob_done(digest, "copied");
