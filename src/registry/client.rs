@@ -137,6 +137,7 @@ pub struct Client {
     auth: Mutex<AuthState>,
     retries: u32,
     retry_delay: Duration,
+    read_timeout: Duration,
     chunk_size: u64,
     stats: Stats,
 }
@@ -198,6 +199,7 @@ impl Client {
             auth: Mutex::new(AuthState::default()),
             retries: options.retries,
             retry_delay: options.retry_delay,
+            read_timeout: options.read_timeout,
             chunk_size: options.chunk_size.max(1),
             stats: Stats::default(),
         })
@@ -899,12 +901,44 @@ impl Read for BlobReader<'_> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let e = io::Error::new(e.kind(), format!("{}: {e}", strip_query(&self.url)));
+                    let e = io::Error::new(
+                        e.kind(),
+                        format!(
+                            "{}: {}",
+                            strip_query(&self.url),
+                            describe_io(&e, self.client.read_timeout)
+                        ),
+                    );
                     self.resume(e)?;
                 }
             }
         }
     }
+}
+
+/// A read error with its causes, saying "timed out" for a stalled body.
+fn describe_io(e: &io::Error, timeout: Duration) -> String {
+    let timed_out = e.kind() == io::ErrorKind::TimedOut
+        || e.get_ref()
+            .and_then(|i| i.downcast_ref::<reqwest::Error>())
+            .is_some_and(reqwest::Error::is_timeout);
+    if timed_out {
+        return format!(
+            "timed out: no data for {}s (the registry stalled)",
+            timeout.as_secs_f32()
+        );
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue, RegistryError> {

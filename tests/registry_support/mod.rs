@@ -130,7 +130,9 @@ impl Registry {
         while Instant::now() < deadline {
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                let _ = s.write_all(b"GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+                let _ = s.write_all(
+                    b"GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                );
                 let mut buf = [0u8; 12];
                 if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.1") {
                     return;
@@ -138,7 +140,11 @@ impl Registry {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("docker-registry did not answer on 127.0.0.1:{}: {}", self.port, self.log());
+        panic!(
+            "docker-registry did not answer on 127.0.0.1:{}: {}",
+            self.port,
+            self.log()
+        );
     }
 
     pub fn host(&self) -> String {
@@ -299,12 +305,15 @@ impl TokenServer {
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         let cert = params.self_signed(&key).expect("self-signed cert");
         let der = cert.der().to_vec();
-        let signing = p256::ecdsa::SigningKey::from_pkcs8_der(&key.serialize_der()).expect("p256 key");
+        let signing =
+            p256::ecdsa::SigningKey::from_pkcs8_der(&key.serialize_der()).expect("p256 key");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&requests);
         let x5c = STANDARD.encode(&der);
         let handler = Arc::new(move |mut stream: TcpStream| {
-            let Some(req) = read_request(&mut stream) else { return };
+            let Some(req) = read_request(&mut stream) else {
+                return;
+            };
             let query = req.path.split_once('?').map(|(_, q)| q).unwrap_or("");
             let mut service = String::new();
             let mut scopes = Vec::new();
@@ -376,7 +385,12 @@ impl TokenServer {
                 "token": jwt, "access_token": jwt, "expires_in": 300,
                 "issued_at": "2025-01-01T00:00:00Z",
             });
-            respond(&mut stream, "200 OK", "application/json", body.to_string().as_bytes());
+            respond(
+                &mut stream,
+                "200 OK",
+                "application/json",
+                body.to_string().as_bytes(),
+            );
         });
         let acceptor = Acceptor::start(handler);
         TokenServer {
@@ -463,12 +477,17 @@ impl FaultProxy {
         let handler = Arc::new(move |mut client: TcpStream| {
             // One request per connection (the answer says Connection: close),
             // so clients reconnect and each request is seen here.
-            let Some(req) = read_request(&mut client) else { return };
+            let Some(req) = read_request(&mut client) else {
+                return;
+            };
             let fault = {
                 let mut rules = r.lock().unwrap();
                 let mut chosen = Fault::Pass;
                 for rule in rules.iter_mut() {
-                    if rule.times > 0 && rule.method == req.method && req.path.contains(&rule.path_contains) {
+                    if rule.times > 0
+                        && rule.method == req.method
+                        && req.path.contains(&rule.path_contains)
+                    {
                         if rule.times != u32::MAX {
                             rule.times -= 1;
                         }
@@ -478,9 +497,17 @@ impl FaultProxy {
                 }
                 chosen
             };
-            *h.lock().unwrap().entry(format!("{} {:?}", req.method, fault)).or_insert(0) += 1;
+            *h.lock()
+                .unwrap()
+                .entry(format!("{} {:?}", req.method, fault))
+                .or_insert(0) += 1;
             if fault == Fault::Status500 {
-                respond(&mut client, "500 Internal Server Error", "application/json", br#"{"errors":[{"code":"UNKNOWN","message":"injected"}]}"#);
+                respond(
+                    &mut client,
+                    "500 Internal Server Error",
+                    "application/json",
+                    br#"{"errors":[{"code":"UNKNOWN","message":"injected"}]}"#,
+                );
                 return;
             }
             let Some(response) = forward(upstream, &req) else {
@@ -493,7 +520,8 @@ impl FaultProxy {
             };
             let head = String::from_utf8_lossy(&response[..split]).to_string();
             let body = &response[split + 4..];
-            let ok = head.starts_with("HTTP/1.1 200") && req.method == "GET";
+            let ok = (head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.1 206"))
+                && req.method == "GET";
             let half = body.len() / 2;
             match fault {
                 Fault::WrongBody if ok && !body.is_empty() => {
@@ -579,7 +607,9 @@ pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else { continue };
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
