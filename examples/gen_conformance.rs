@@ -518,6 +518,12 @@ struct Case {
     options: Option<Value>,
     files: Files,
     archive: bool,
+    /// Written as `image.tar` verbatim instead of the files.
+    archive_bytes: Option<Vec<u8>>,
+    /// Appended to the image path to select one image (`:TAG`, `@DIGEST`).
+    select: Option<String>,
+    /// Why the case, valid as it is, fails under `--strict`.
+    strict_reason: Option<String>,
 }
 
 #[derive(Default)]
@@ -546,6 +552,9 @@ impl Suite {
             options: None,
             files,
             archive: false,
+            archive_bytes: None,
+            select: None,
+            strict_reason: None,
         });
         self.0.last_mut().unwrap()
     }
@@ -562,7 +571,8 @@ impl Suite {
         self.add(id, code, description, false, variant, &[code], files)
     }
 
-    /// A case that stays valid but must report `code` (a warning or info).
+    /// A case that stays valid but must report `code` (a warning or info);
+    /// a warning makes it fail under `--strict`, which its case.json says.
     fn note(
         &mut self,
         id: &str,
@@ -571,7 +581,15 @@ impl Suite {
         variant: &'static str,
         files: Files,
     ) -> &mut Case {
-        self.add(id, code, description, true, variant, &[code], files)
+        let warning = wasm_image::rules::rule(code)
+            .is_some_and(|r| r.severity == wasm_image::rules::Severity::Warning);
+        let case = self.add(id, code, description, true, variant, &[code], files);
+        if warning {
+            case.strict_reason = Some(format!(
+                "{code} is a warning, which --strict counts as an error"
+            ));
+        }
+        case
     }
 
     fn pass(
@@ -596,6 +614,10 @@ impl Case {
     }
     fn archive(&mut self) -> &mut Self {
         self.archive = true;
+        self
+    }
+    fn select(&mut self, select: &str) -> &mut Self {
+        self.select = Some(select.to_owned());
         self
     }
 }
@@ -1204,10 +1226,21 @@ fn manifest_cases(s: &mut Suite, m: &Modules) {
     s.fail(
         "manifest-subject-incomplete",
         "WI-DESC-001",
-        "The manifest's subject lacks digest and size.",
+        "The manifest's subject lacks digest and size: a descriptor finding, and not a valid subject.",
         "cncf",
         img.files(),
-    );
+    )
+    .codes(&["WI-DESC-001", "WI-MANIFEST-010"]);
+    let mut img = cncf_core(m);
+    img.edit(|man| man["subject"] = json!({"mediaType": mt::OCI_MANIFEST, "size": 2, "digest": 7}));
+    s.fail(
+        "manifest-subject-digest-number",
+        "WI-MANIFEST-010",
+        "The manifest's subject is an object whose digest is a number: not a valid descriptor.",
+        "cncf",
+        img.files(),
+    )
+    .codes(&["WI-MANIFEST-010", "WI-DESC-001"]);
 }
 
 fn index_cases(s: &mut Suite, m: &Modules) {
@@ -2359,14 +2392,101 @@ fn write_case(root: &Path, case: &Case) {
     if let Some(o) = &case.options {
         meta["options"] = o.clone();
     }
+    if let Some(select) = &case.select {
+        meta["select"] = json!(select);
+    }
+    if let Some(reason) = &case.strict_reason {
+        meta["strict"] = json!(false);
+        meta["strict_reason"] = json!(reason);
+    }
     let mut text = serde_json::to_string_pretty(&meta).unwrap();
     text.push('\n');
     fs::write(dir.join("case.json"), text).unwrap();
-    if case.archive {
+    if let Some(bytes) = &case.archive_bytes {
+        fs::write(dir.join("image.tar"), bytes).unwrap();
+    } else if case.archive {
         fs::write(dir.join("image.tar"), case.files.tar()).unwrap();
     } else {
         case.files.write_dir(&dir.join("image"));
     }
+}
+
+/// The cases of the rules added after the first suite: the image config,
+/// archive, selector, Wasm section bound and requested variant.
+fn more_cases(s: &mut Suite, m: &Modules) {
+    let mut img = compat_oci(m);
+    img.edit_config(|c| c["architecture"] = json!(64));
+    s.fail(
+        "config-architecture-number",
+        "WI-CONFIG-001",
+        "The OCI image config of a compat-oci image has architecture 64, a number.",
+        "compat-oci",
+        img.files(),
+    );
+    let mut img = runwasi("hello.wasm", &m.hello, mt::WASM_LAYER);
+    img.edit_config(|c| c["rootfs"]["type"] = json!("layer"));
+    s.fail(
+        "config-rootfs-type",
+        "WI-CONFIG-001",
+        "The runwasi image config's rootfs.type is \"layer\", not \"layers\".",
+        "runwasi",
+        img.files(),
+    );
+    let mut img = compat_docker(m);
+    img.edit_config(|c| c["created"] = json!(0));
+    s.fail(
+        "config-docker-created-number",
+        "WI-CONFIG-001",
+        "The Docker image config of a compat-docker image has created 0, not a date-time string.",
+        "compat-docker",
+        img.files(),
+    );
+
+    let mut bytes = cncf_core(m).files().tar();
+    let end = bytes.len() - 1024;
+    bytes.splice(end..end, std::iter::repeat_n(b'A', 512));
+    s.fail(
+        "layout-archive-bad-header",
+        "WI-LAYOUT-009",
+        "An OCI archive with a block of garbage (a header with a bad checksum) after its last member.",
+        "cncf",
+        Files::default(),
+    )
+    .archive_bytes = Some(bytes);
+    s.fail(
+        "layout-selector-no-image",
+        "WI-LAYOUT-010",
+        "The image is selected by the tag v2, which index.json does not list (it lists latest).",
+        "unknown",
+        cncf_core(m).files(),
+    )
+    .select(":v2");
+
+    s.fail(
+        "limit-wasm-section",
+        "WI-LIMIT-007",
+        "A core module whose sections are larger than the Wasm section bound, lowered to 16 bytes.",
+        "cncf",
+        cncf_core(m).files(),
+    )
+    .options(json!({"max_wasm_section_bytes": 16}));
+
+    s.fail(
+        "variant-requested-differs",
+        "WI-VARIANT-004",
+        "A cncf image checked against compat-oci: the compat rules are applied and fail.",
+        "cncf",
+        cncf_core(m).files(),
+    )
+    .options(json!({"variant": "compat-oci"}))
+    .codes(&["WI-VARIANT-004", "WI-COMPAT-001"]);
+    s.pass(
+        "pass-variant-requested-matches",
+        "A cncf image checked against cncf, the variant it is detected as.",
+        "cncf",
+        cncf_core(m).files(),
+    )
+    .options(json!({"variant": "cncf"}));
 }
 
 fn main() {
@@ -2395,6 +2515,7 @@ fn main() {
     runwasi_cases(&mut suite, &m);
     spin_cases(&mut suite, &m);
     variant_cases(&mut suite, &m);
+    more_cases(&mut suite, &m);
 
     // Remove the cases of an earlier run (only directories that hold a case.json).
     if out.is_dir() {

@@ -13,7 +13,8 @@
 //! A case passes when the image's validity and variant equal the expected
 //! ones, every expected code is among the findings, and (for a valid case)
 //! no finding has severity `error`. `options` is optional; its keys are the
-//! fields of [`Limits`] plus `validate_wasm` and `strict`. docs/conformance.md
+//! fields of [`Limits`] plus `validate_wasm`, `strict` and `variant`; `select`
+//! (`:TAG`, `@DIGEST`) names one image of the layout. docs/conformance.md
 //! describes the format for other implementations.
 
 use std::fs;
@@ -23,8 +24,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::digest::Digest;
 use crate::limits::Limits;
 use crate::rules::Severity;
+use crate::store::Selector;
 use crate::validate::{self, Options, Report};
 
 /// Largest `case.json` read.
@@ -78,9 +81,40 @@ pub struct CaseSpec {
     pub rule: String,
     /// The expected outcome.
     pub expect: Expect,
-    /// Option overrides: [`Limits`] field names, `validate_wasm`, `strict`.
+    /// Option overrides: [`Limits`] field names, `validate_wasm`, `strict`,
+    /// `variant` (the variant to check against).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Map<String, Value>>,
+    /// Selects one image: `:TAG` or `@DIGEST`, appended to the image path as
+    /// the CLI's TARGET takes it. Absent: the whole layout is validated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<String>,
+    /// `false` for a valid case that is invalid under `--strict` (it reports
+    /// a warning), with the reason in `strict_reason`. Absent: a valid case
+    /// is valid under `--strict` too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
+    /// Why the case fails under `--strict`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict_reason: Option<String>,
+}
+
+impl CaseSpec {
+    /// The image the case selects (`select`), or `None` for the whole layout.
+    pub fn selector(&self) -> Result<Option<Selector>, String> {
+        let Some(select) = self.select.as_deref() else {
+            return Ok(None);
+        };
+        if let Some(tag) = select.strip_prefix(':') {
+            return Ok(Some(Selector::Tag(tag.to_owned())));
+        }
+        if let Some(digest) = select.strip_prefix('@') {
+            return Digest::parse(digest)
+                .map(|d| Some(Selector::Digest(d)))
+                .map_err(|e| format!("select {select:?}: {e}"));
+        }
+        Err(format!("select {select:?} must start with ':' or '@'"))
+    }
 }
 
 /// The outcome of one case.
@@ -141,6 +175,15 @@ pub fn options_from(overrides: Option<&Map<String, Value>>) -> Result<Options, S
         match key.as_str() {
             "validate_wasm" => options.validate_wasm = flag()?,
             "strict" => options.strict = flag()?,
+            "variant" => {
+                let id = value
+                    .as_str()
+                    .ok_or_else(|| format!("options.{key} must be a variant id"))?;
+                options.expected_variant = Some(
+                    id.parse()
+                        .map_err(|_| format!("options.{key}: unknown variant {id:?}"))?,
+                );
+            }
             "max_json_depth" => {
                 options.limits.max_json_depth =
                     usize::try_from(number()?).map_err(|_| format!("options.{key} is too large"))?
@@ -170,6 +213,7 @@ pub fn limit_field<'a>(limits: &'a mut Limits, name: &str) -> Option<&'a mut u64
         "max_archive_entries" => &mut limits.max_archive_entries,
         "ratio_free_bytes" => &mut limits.ratio_free_bytes,
         "consumer_max_module_bytes" => &mut limits.consumer_max_module_bytes,
+        "max_wasm_section_bytes" => &mut limits.max_wasm_section_bytes,
         _ => return None,
     })
 }
@@ -272,7 +316,14 @@ pub fn run_case(dir: &Path) -> CaseResult {
             .push("the case has neither image/ nor image.tar".to_owned());
         return result;
     };
-    let report = match validate::validate_path(&image, None, &options) {
+    let selector = match spec.selector() {
+        Ok(s) => s,
+        Err(e) => {
+            result.problems.push(e);
+            return result;
+        }
+    };
+    let report = match validate::validate_path(&image, selector.as_ref(), &options) {
         Ok(report) => report,
         Err(e) => {
             result
@@ -366,5 +417,14 @@ mod tests {
         assert!(options_from(json!({"nope": 1}).as_object()).is_err());
         assert!(options_from(json!({"strict": 1}).as_object()).is_err());
         assert!(options_from(json!({"max_tar_entries": -1}).as_object()).is_err());
+        let o = json!({"variant": "compat-oci", "max_wasm_section_bytes": 16});
+        let options = options_from(o.as_object()).unwrap();
+        assert_eq!(
+            options.expected_variant,
+            Some(crate::variant::Variant::CompatOci)
+        );
+        assert_eq!(options.limits.max_wasm_section_bytes, 16);
+        assert!(options_from(json!({"variant": "nope"}).as_object()).is_err());
+        assert!(options_from(json!({"variant": 1}).as_object()).is_err());
     }
 }

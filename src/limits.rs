@@ -26,6 +26,9 @@ pub const CONSUMER_MAX_MODULE_BYTES: u64 = 256 << 20;
 pub const MAX_LAYER_BYTES: u64 = 512 << 20;
 /// Most entries in one OCI archive.
 pub const MAX_ARCHIVE_ENTRIES: u64 = 100_000;
+/// Largest Wasm section (or, when validating, function body) held in memory
+/// to be decoded: 64 MiB, the inspector's default ([`crate::wasm::DEFAULT_MAX_SECTION_SIZE`]).
+pub const MAX_WASM_SECTION_BYTES: u64 = crate::wasm::DEFAULT_MAX_SECTION_SIZE;
 
 /// The bounds in force for one operation; every field defaults to the constant of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +57,8 @@ pub struct Limits {
     pub ratio_free_bytes: u64,
     /// See [`CONSUMER_MAX_MODULE_BYTES`].
     pub consumer_max_module_bytes: u64,
+    /// See [`MAX_WASM_SECTION_BYTES`].
+    pub max_wasm_section_bytes: u64,
 }
 
 impl Default for Limits {
@@ -71,6 +76,7 @@ impl Default for Limits {
             max_archive_entries: MAX_ARCHIVE_ENTRIES,
             ratio_free_bytes: RATIO_FREE_BYTES,
             consumer_max_module_bytes: CONSUMER_MAX_MODULE_BYTES,
+            max_wasm_section_bytes: MAX_WASM_SECTION_BYTES,
         }
     }
 }

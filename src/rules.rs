@@ -294,6 +294,13 @@ pub const RULES: &[Rule] = &[
         spec: "spec/variant-compat.md",
     },
     Rule {
+        code: "WI-CONFIG-001",
+        severity: Severity::Error,
+        summary: "An OCI or Docker image config (`application/vnd.oci.image.config.v1+json`, `application/vnd.docker.container.image.v1+json`) breaks the image spec's config schema: it is not a JSON object, a field has the wrong JSON type (`created`, `architecture`, `os`, `config`, `history`...), `architecture`, `os` or `rootfs` is missing, `rootfs.type` is not \"layers\" or `rootfs.diff_ids` is not an array of digests.",
+        hint: "Write the config as the image spec's `config-schema.json` states; `wasm-image build` writes a valid one.",
+        spec: "spec/oci-base.md",
+    },
+    Rule {
         code: "WI-DESC-001",
         severity: Severity::Error,
         summary: "A descriptor lacks `mediaType`, `digest` or `size`, or one of them has the wrong JSON type.",
@@ -476,9 +483,30 @@ pub const RULES: &[Rule] = &[
         spec: "spec/oci-base.md",
     },
     Rule {
+        code: "WI-LAYOUT-009",
+        severity: Severity::Error,
+        summary: "An OCI archive is not a well-formed tar (a bad header checksum, a member cut short, too many members); only the members before the fault are read.",
+        hint: "Write the archive again, e.g. with `tar -cf image.tar -C LAYOUT .`, and check that the copy is complete.",
+        spec: "spec/oci-base.md",
+    },
+    Rule {
+        code: "WI-LAYOUT-010",
+        severity: Severity::Error,
+        summary: "The tag or digest given to select an image names no image of `index.json`.",
+        hint: "Name a tag (`org.opencontainers.image.ref.name`) or manifest digest that `index.json` lists, or validate the whole layout.",
+        spec: "spec/oci-base.md",
+    },
+    Rule {
+        code: "WI-LAYOUT-011",
+        severity: Severity::Error,
+        summary: "A blob is present but cannot be read (permissions, an I/O error); nothing about its content can be checked.",
+        hint: "Make the file readable by the user running the validator, or replace it with a good copy.",
+        spec: "spec/oci-base.md",
+    },
+    Rule {
         code: "WI-LIMIT-001",
         severity: Severity::Error,
-        summary: "A manifest, index or config document is larger than 4 MiB.",
+        summary: "A manifest, index or config document is larger than 4 MiB: one read without a descriptor (`index.json`, a document checked alone), or a stored blob over the bound whose descriptor declares less.",
         hint: "Shrink the document; no Wasm image needs a document this large.",
         spec: "spec/oci-base.md",
     },
@@ -518,6 +546,13 @@ pub const RULES: &[Rule] = &[
         spec: "spec/oci-base.md",
     },
     Rule {
+        code: "WI-LIMIT-007",
+        severity: Severity::Error,
+        summary: "A Wasm section that must be held in memory to be decoded (any non-custom section, or one function body when validating) is larger than 64 MiB.",
+        hint: "Split the data over several segments or shrink the module; pass `--max-wasm-section-bytes` to raise the bound for a trusted image.",
+        spec: "spec/oci-base.md",
+    },
+    Rule {
         code: "WI-MANIFEST-001",
         severity: Severity::Error,
         summary: "The manifest is not a JSON object encoded as UTF-8.",
@@ -534,7 +569,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: "WI-MANIFEST-003",
         severity: Severity::Warning,
-        summary: "The manifest has no `mediaType` field (the image spec says SHOULD; oci-wasm and wkg require it).",
+        summary: "The manifest has no `mediaType` field (the image spec says SHOULD; oci-wasm and wkg require it). Not reported for `spin` images, which Spin never writes it for.",
         hint: "Set `mediaType` to `application/vnd.oci.image.manifest.v1+json`.",
         spec: "spec/oci-base.md",
     },
@@ -868,6 +903,73 @@ pub fn rule(code: &str) -> Option<&'static Rule> {
         .binary_search_by(|r| r.code.cmp(code))
         .ok()
         .map(|i| &RULES[i])
+}
+
+/// The area of a code: `CNCF` for `WI-CNCF-003`.
+pub fn area(code: &str) -> &str {
+    let rest = code.strip_prefix("WI-").unwrap_or(code);
+    rest.rsplit_once('-').map_or(rest, |(area, _)| area)
+}
+
+/// The name of a severity as the tables spell it.
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// Opening marker of a generated rules table in a spec file (`AREA` e.g. `LAYOUT`).
+pub const SPEC_TABLE_BEGIN: &str = "<!-- rules:";
+/// Closing marker of a generated rules table.
+pub const SPEC_TABLE_END: &str = "<!-- /rules -->";
+
+/// The rules table of one area, as the spec files embed it between
+/// `<!-- rules:AREA -->` and `<!-- /rules -->`.
+pub fn spec_table(area_name: &str) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::from("| Code | Severity | Rule | Fix |\n|---|---|---|---|\n");
+    for r in RULES.iter().filter(|r| area(r.code) == area_name) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.code,
+            severity_name(r.severity),
+            cell(r.summary),
+            cell(r.hint)
+        ));
+    }
+    out
+}
+
+/// A spec document with every rules table regenerated from [`RULES`], and
+/// the areas whose tables it holds. Fails on a marker without its end.
+pub fn sync_spec_tables(text: &str) -> Result<(String, Vec<String>), String> {
+    let mut out = String::with_capacity(text.len());
+    let mut areas = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(SPEC_TABLE_BEGIN) {
+        let after = &rest[start + SPEC_TABLE_BEGIN.len()..];
+        let Some(close) = after.find("-->") else {
+            return Err("a rules marker is not closed by -->".into());
+        };
+        let area_name = after[..close].trim().to_owned();
+        let body = &after[close + 3..];
+        let Some(end) = body.find(SPEC_TABLE_END) else {
+            return Err(format!(
+                "the rules table of {area_name} has no {SPEC_TABLE_END}"
+            ));
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(SPEC_TABLE_BEGIN);
+        out.push_str(&after[..close + 3]);
+        out.push('\n');
+        out.push_str(&spec_table(&area_name));
+        rest = &body[end..];
+        areas.push(area_name);
+    }
+    out.push_str(rest);
+    Ok((out, areas))
 }
 
 #[cfg(test)]

@@ -104,6 +104,7 @@ fn oci_image_spec_fixtures_get_the_expected_verdict() {
         serde_json::from_slice(&fs::read(base.join("cases.json")).unwrap()).unwrap();
     assert!(cases.len() >= 71);
     let mut wrong = Vec::new();
+    let mut config_fails = 0;
     for case in &cases {
         let file = case["file"].as_str().unwrap();
         let mut bytes = fs::read(base.join(file)).unwrap();
@@ -134,7 +135,20 @@ fn oci_image_spec_fixtures_get_the_expected_verdict() {
                 case["expect"], findings
             ));
         }
+        // A failing image-spec config fixture fails under the image config
+        // rule (or a digest rule, for a malformed diff_id).
+        if kind == DocumentKind::Config && !expect {
+            let own = findings
+                .iter()
+                .any(|f| f.code == "WI-CONFIG-001" || f.code.starts_with("WI-DIGEST-"));
+            let foreign = findings.iter().any(|f| f.code.starts_with("WI-CNCF-"));
+            if !own || foreign {
+                wrong.push(format!("{file}: config findings {findings:?}"));
+            }
+            config_fails += 1;
+        }
     }
+    assert!(config_fails > 0, "no failing config fixture");
     assert!(
         wrong.is_empty(),
         "{} wrong verdicts:\n{}",
@@ -639,7 +653,8 @@ fn missing_and_unreadable_blobs() {
         let path = out.join(config.layout_path());
         fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
         if File::open(&path).is_err() {
-            assert_has(&validate_dir(&out), "WI-LAYOUT-006");
+            // Present but unreadable: its own rule now, not "missing" (spec/oci-base.md).
+            assert_has(&validate_dir(&out), "WI-LAYOUT-011");
         }
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
     }
@@ -937,4 +952,298 @@ fn cncf_config_must_agree_with_the_payload() {
         "{}",
         verdict(&r, "wkg").reason
     );
+}
+
+/// A store over a layout whose reads of one blob fail with an I/O error
+/// after a few bytes (a bad disk, a file that vanished under the reader).
+struct FailingBlob {
+    inner: Layout,
+    bad: Digest,
+}
+
+struct FailingReader(usize);
+
+impl std::io::Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0 == 0 {
+            return Err(std::io::Error::other("simulated I/O error"));
+        }
+        let n = self.0.min(buf.len());
+        buf[..n].fill(0);
+        self.0 -= n;
+        Ok(n)
+    }
+}
+
+impl ImageStore for FailingBlob {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn blob_size(&self, d: &Digest) -> Result<Option<u64>, wasm_image::store::StoreError> {
+        self.inner.blob_size(d)
+    }
+    fn open_blob(
+        &self,
+        d: &Digest,
+    ) -> Result<Box<dyn std::io::Read + '_>, wasm_image::store::StoreError> {
+        if d == &self.bad {
+            Ok(Box::new(FailingReader(3)))
+        } else {
+            self.inner.open_blob(d)
+        }
+    }
+    fn root_index(&self) -> Result<wasm_image::manifest::RootIndex, wasm_image::store::StoreError> {
+        self.inner.root_index()
+    }
+}
+
+fn manifest_of(out: &Path) -> Value {
+    let layout = Layout::open(out).unwrap();
+    let entries = layout.root_index().unwrap().entries().unwrap();
+    serde_json::from_slice(&fs::read(out.join(entries[0].digest.layout_path())).unwrap()).unwrap()
+}
+
+#[test]
+fn a_blob_that_cannot_be_read_is_layout_011_not_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    let manifest = manifest_of(&out);
+    for key in ["config", "layer"] {
+        let digest = if key == "config" {
+            &manifest["config"]["digest"]
+        } else {
+            &manifest["layers"][0]["digest"]
+        };
+        let store = FailingBlob {
+            inner: Layout::open(&out).unwrap(),
+            bad: Digest::parse(digest.as_str().unwrap()).unwrap(),
+        };
+        let report = image(validate(&store, None, &Options::default()));
+        assert_has(&report, "WI-LAYOUT-011");
+        assert!(!report.valid, "{key}");
+        for absent in [
+            "WI-LAYOUT-006",
+            "WI-LAYOUT-007",
+            "WI-BLOB-001",
+            "WI-BLOB-002",
+        ] {
+            assert!(
+                !has(&report, absent),
+                "{key}: {absent} in {:#?}",
+                report.findings
+            );
+        }
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.code == "WI-LAYOUT-011")
+            .unwrap();
+        assert!(f.message.contains("simulated I/O error"), "{}", f.message);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_blob_in_a_layout_store_is_layout_008() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    let manifest = manifest_of(&out);
+    let layer = Digest::parse(manifest["layers"][0]["digest"].as_str().unwrap()).unwrap();
+    let path = out.join(layer.layout_path());
+    let outside = dir.path().join("outside.wasm");
+    fs::rename(&path, &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, &path).unwrap();
+    // Through the store API and through the lenient path reader alike.
+    let store = Layout::open(&out).unwrap();
+    assert_has(
+        &image(validate(&store, None, &Options::default())),
+        "WI-LAYOUT-008",
+    );
+    assert_has(&validate_dir(&out), "WI-LAYOUT-008");
+}
+
+#[test]
+fn a_wasm_section_over_the_bound_is_limit_007() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    let report = validate_dir(&out);
+    assert!(!has(&report, "WI-LIMIT-007"));
+    for validate_wasm in [true, false] {
+        let tiny = Options {
+            validate_wasm,
+            limits: wasm_image::limits::Limits {
+                max_wasm_section_bytes: 16,
+                ..Default::default()
+            },
+            ..Options::default()
+        };
+        let report = image(validate_path(&out, None, &tiny).unwrap());
+        assert_has(&report, "WI-LIMIT-007");
+        assert!(!has(&report, "WI-WASM-004"), "{:#?}", report.findings);
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.code == "WI-LIMIT-007")
+            .unwrap();
+        assert!(f.location.contains("wasm offset 0x"), "{}", f.location);
+    }
+    // Inside a compat tar layer too.
+    let out = build(dir.path(), "proxy-filter.wasm", Variant::CompatOci);
+    let tiny = Options {
+        limits: wasm_image::limits::Limits {
+            max_wasm_section_bytes: 16,
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    assert_has(
+        &image(validate_path(&out, None, &tiny).unwrap()),
+        "WI-LIMIT-007",
+    );
+    assert_eq!(
+        wasm_image::limits::MAX_WASM_SECTION_BYTES,
+        wasm_image::wasm::DEFAULT_MAX_SECTION_SIZE
+    );
+}
+
+#[test]
+fn a_requested_variant_that_differs_is_variant_004_with_its_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    let same = Options {
+        expected_variant: Some(Variant::Cncf),
+        ..Options::default()
+    };
+    let report = image(validate_path(&out, None, &same).unwrap());
+    assert!(
+        report.valid && !has(&report, "WI-VARIANT-004"),
+        "{:#?}",
+        report.findings
+    );
+    let other = Options {
+        expected_variant: Some(Variant::CompatOci),
+        ..Options::default()
+    };
+    let report = image(validate_path(&out, None, &other).unwrap());
+    assert!(!report.valid);
+    assert_has(&report, "WI-VARIANT-004");
+    // The compat rules are applied: the layer is not a gzip tar, and the
+    // module (still read as the image holds it) has no ABI marker.
+    assert_has(&report, "WI-COMPAT-001");
+    assert_has(&report, "WI-ABI-005");
+    assert!(!has(&report, "WI-CNCF-004"));
+    // The variant reported is still the detected one.
+    assert_eq!(report.variant, Variant::Cncf);
+}
+
+#[test]
+fn a_selector_that_names_no_image_is_layout_010() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    let report = validate_path(
+        &out,
+        Some(&Selector::Tag("nope".into())),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(!report.valid());
+    let found: Vec<&str> = report.findings().map(|f| f.code).collect();
+    assert_eq!(found, ["WI-LAYOUT-010"]);
+    let d = Digest::sha256_of(b"no such manifest");
+    let report = validate_path(&out, Some(&Selector::Digest(d)), &Options::default()).unwrap();
+    assert!(report.findings().any(|f| f.code == "WI-LAYOUT-010"));
+    let report = validate_path(
+        &out,
+        Some(&Selector::Tag("tag".into())),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(report.valid());
+}
+
+#[test]
+fn a_broken_archive_is_layout_009() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    let mut tar = tar::Builder::new(Vec::new());
+    tar.mode(tar::HeaderMode::Deterministic);
+    tar.append_dir_all(".", &out).unwrap();
+    let mut bytes = tar.into_inner().unwrap();
+    // The writer ends with two zero blocks: put a block of garbage before them.
+    let end = bytes.len() - 1024;
+    bytes.splice(end..end, std::iter::repeat_n(0x41u8, 512));
+    let path = dir.path().join("broken.tar");
+    fs::write(&path, &bytes).unwrap();
+    let report = image(validate_path(&path, None, &Options::default()).unwrap());
+    assert_has(&report, "WI-LAYOUT-009");
+    assert!(!has(&report, "WI-LAYOUT-002"), "{:#?}", report.findings);
+    assert_eq!(report.variant, Variant::Cncf);
+}
+
+#[test]
+fn generic_image_configs_follow_the_config_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    for variant in [Variant::CompatOci, Variant::CompatDocker] {
+        let out = build(dir.path(), "proxy-filter.wasm", variant);
+        let report = validate_dir(&out);
+        assert!(
+            !has(&report, "WI-CONFIG-001"),
+            "{variant}: {:#?}",
+            report.findings
+        );
+    }
+}
+
+#[test]
+fn an_unknown_abi_version_is_reported_only_for_function_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = r#"(memory (export "memory") 1)
+        (func (export "proxy_abi_version_0_2_1"))"#;
+    let as_global = wat::parse_str(format!(
+        r#"(module {base} (global (export "proxy_abi_version_9_9_9") i32 (i32.const 0)))"#
+    ))
+    .unwrap();
+    let report = cncf_layout(&dir.path().join("g"), &as_global);
+    assert!(!has(&report, "WI-ABI-004"), "{:#?}", report.findings);
+    let as_function = wat::parse_str(format!(
+        r#"(module {base} (func (export "proxy_abi_version_9_9_9")))"#
+    ))
+    .unwrap();
+    assert_has(
+        &cncf_layout(&dir.path().join("f"), &as_function),
+        "WI-ABI-004",
+    );
+}
+
+#[test]
+fn limit_001_and_006_apply_as_spec_oci_base_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = build(dir.path(), "hello.wasm", Variant::Cncf);
+    let manifest = manifest_of(&out);
+    let config = Digest::parse(manifest["config"]["digest"].as_str().unwrap()).unwrap();
+    let declared = manifest["config"]["size"].as_u64().unwrap();
+    let bound = |n: u64| Options {
+        limits: wasm_image::limits::Limits {
+            max_config_bytes: n,
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    // Declared over the bound: WI-LIMIT-006, never read.
+    let report = image(validate_path(&out, None, &bound(declared - 1)).unwrap());
+    assert_has(&report, "WI-LIMIT-006");
+    assert!(!has(&report, "WI-LIMIT-001") && !has(&report, "WI-BLOB-001"));
+    // Stored over the bound, declared within it: WI-LIMIT-001 beside WI-BLOB-001.
+    let path = out.join(config.layout_path());
+    let mut bytes = fs::read(&path).unwrap();
+    bytes.resize(declared as usize + 4096, b' ');
+    fs::write(&path, &bytes).unwrap();
+    let report = image(validate_path(&out, None, &bound(declared + 10)).unwrap());
+    assert_has(&report, "WI-LIMIT-001");
+    assert_has(&report, "WI-BLOB-001");
+    assert!(!has(&report, "WI-LIMIT-006"));
+    // Stored longer but within the bound: only the length is wrong.
+    let report = validate_dir(&out);
+    assert_has(&report, "WI-BLOB-001");
+    assert!(!has(&report, "WI-LIMIT-001"));
 }

@@ -189,6 +189,10 @@ pub struct LimitArgs {
     /// Largest module the proxy consumers load, in bytes (a warning above) [default: 268435456].
     #[arg(long, value_name = "N")]
     pub consumer_max_module_bytes: Option<u64>,
+    /// Largest Wasm section (or function body, when validating) held in memory to be decoded,
+    /// in bytes [default: 67108864].
+    #[arg(long, value_name = "N")]
+    pub max_wasm_section_bytes: Option<u64>,
 }
 
 impl LimitArgs {
@@ -217,6 +221,7 @@ impl LimitArgs {
             &mut l.consumer_max_module_bytes,
             self.consumer_max_module_bytes,
         );
+        set(&mut l.max_wasm_section_bytes, self.max_wasm_section_bytes);
         l
     }
 }

@@ -12,6 +12,7 @@ use wasm_image::rules::{RULES, Severity};
 use wasm_image::store::Selector;
 use wasm_image::target::Target;
 use wasm_image::validate::{self, Finding, ImageReport, Options, Report};
+use wasm_image::variant::Variant;
 
 use super::{EXIT_COULD_NOT_RUN, EXIT_FAILED, LimitArgs, Style};
 
@@ -42,6 +43,11 @@ pub struct ValidateArgs {
     /// Count warnings as errors.
     #[arg(long)]
     strict: bool,
+    /// Check against this variant (cncf, compat-oci, compat-docker, wasm-oci,
+    /// wasm-content-v1, runwasi, spin): when the detected variant differs,
+    /// WI-VARIANT-004 is reported and this variant's rules are applied.
+    #[arg(long, value_name = "VARIANT")]
+    variant: Option<Variant>,
     /// Skip the full structural validation of Wasm payloads (the preamble,
     /// section framing and exports are still read).
     #[arg(long)]
@@ -65,6 +71,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         limits: args.limits.limits(),
         validate_wasm: !args.no_wasm_validate,
         strict: args.strict,
+        expected_variant: args.variant,
     };
     let target = match Target::parse(&args.target) {
         Ok(t) => t,

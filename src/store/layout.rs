@@ -93,6 +93,30 @@ impl Layout {
     }
 }
 
+/// What a non-regular file is, for [`StoreError::NotARegularFile`].
+fn file_kind(t: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// Checks an `oci-layout` header.
 pub fn check_header(bytes: &[u8]) -> Result<(), String> {
     let value: serde_json::Value =
@@ -158,23 +182,54 @@ impl ImageStore for Layout {
         self.root.display().to_string()
     }
 
+    /// The size of a blob stored as a regular file. A path that is a
+    /// symbolic link (never followed), directory, device or FIFO is
+    /// [`StoreError::NotARegularFile`].
     fn blob_size(&self, digest: &Digest) -> Result<Option<u64>, StoreError> {
         let path = self.blob_path(digest);
-        match fs::metadata(&path) {
-            Ok(m) if m.is_file() => Ok(Some(m.len())),
-            Ok(_) => Ok(None),
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_file() => Ok(Some(m.len())),
+            Ok(m) => Err(StoreError::NotARegularFile {
+                path,
+                kind: file_kind(&m.file_type()),
+            }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StoreError::io(path, e)),
         }
     }
 
+    /// Opens a blob stored as a regular file; refuses a symbolic link
+    /// (checked on the path, not followed) or any other kind of file.
     fn open_blob(&self, digest: &Digest) -> Result<Box<dyn Read + '_>, StoreError> {
         let path = self.blob_path(digest);
-        match File::open(&path) {
-            Ok(f) => Ok(Box::new(f)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(StoreError::BlobNotFound(digest.clone()))
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_file() => {}
+            Ok(m) => {
+                return Err(StoreError::NotARegularFile {
+                    path,
+                    kind: file_kind(&m.file_type()),
+                });
             }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::BlobNotFound(digest.clone()));
+            }
+            Err(e) => return Err(StoreError::io(path, e)),
+        }
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::BlobNotFound(digest.clone()));
+            }
+            Err(e) => return Err(StoreError::io(path, e)),
+        };
+        // The path may have been swapped since it was examined: the opened
+        // file itself must be a regular file too.
+        match file.metadata() {
+            Ok(m) if m.is_file() => Ok(Box::new(file)),
+            Ok(m) => Err(StoreError::NotARegularFile {
+                path,
+                kind: file_kind(&m.file_type()),
+            }),
             Err(e) => Err(StoreError::io(path, e)),
         }
     }
@@ -222,5 +277,84 @@ impl WritableStore for Layout {
         write_atomically(&self.root.join("index.json"), &self.index.to_bytes())?;
         self.dirty = false;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::WritableStore;
+
+    fn layout_with_blob(dir: &Path, content: &[u8]) -> (Layout, Digest) {
+        let mut layout = Layout::open_or_create(dir.join("layout")).expect("new layout");
+        let digest = Digest::sha256_of(content);
+        layout
+            .put_blob(&digest, content.len() as u64, &mut &content[..])
+            .expect("blob stored");
+        (layout, digest)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_blob_is_refused() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let (layout, digest) = layout_with_blob(temp.path(), b"real content");
+        assert_eq!(layout.blob_size(&digest).expect("regular"), Some(12));
+        // Replace the blob with a link to a file outside the layout holding the same bytes.
+        let outside = temp.path().join("outside");
+        fs::write(&outside, b"real content").expect("write");
+        let path = layout.blob_path(&digest);
+        fs::remove_file(&path).expect("remove");
+        std::os::unix::fs::symlink(&outside, &path).expect("symlink");
+        for err in [
+            layout.blob_size(&digest).expect_err("size refused"),
+            layout.open_blob(&digest).err().expect("open refused"),
+        ] {
+            match &err {
+                StoreError::NotARegularFile { path: p, kind } => {
+                    assert_eq!(p, &path);
+                    assert_eq!(*kind, "a symbolic link");
+                }
+                other => panic!("unexpected error {other:?}"),
+            }
+            assert!(err.to_string().contains("symbolic link"), "{err}");
+        }
+        let read = crate::store::read_blob(&layout, &digest, Some(12), 1 << 20);
+        assert!(matches!(read, Err(StoreError::NotARegularFile { .. })));
+    }
+
+    #[test]
+    fn a_directory_in_place_of_a_blob_is_refused() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let (layout, digest) = layout_with_blob(temp.path(), b"x");
+        let path = layout.blob_path(&digest);
+        fs::remove_file(&path).expect("remove");
+        fs::create_dir(&path).expect("dir");
+        assert!(matches!(
+            layout.blob_size(&digest),
+            Err(StoreError::NotARegularFile {
+                kind: "a directory",
+                ..
+            })
+        ));
+        assert!(matches!(
+            layout.open_blob(&digest).err(),
+            Some(StoreError::NotARegularFile {
+                kind: "a directory",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_missing_blob_is_not_found() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let (layout, _) = layout_with_blob(temp.path(), b"x");
+        let other = Digest::sha256_of(b"absent");
+        assert_eq!(layout.blob_size(&other).expect("no error"), None);
+        assert!(matches!(
+            layout.open_blob(&other).err(),
+            Some(StoreError::BlobNotFound(_))
+        ));
     }
 }

@@ -77,6 +77,15 @@ pub enum StoreError {
     /// The root index could not be read.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// A blob's path is a symbolic link, directory, device or FIFO, which is
+    /// never followed or opened (spec/oci-base.md, WI-LAYOUT-008).
+    #[error("{path} is {kind}, not a regular file; blobs must be regular files")]
+    NotARegularFile {
+        /// The blob's path.
+        path: PathBuf,
+        /// What it is, e.g. `a symbolic link`.
+        kind: &'static str,
+    },
     /// No image matches the selector.
     #[error("{0}")]
     NoSuchImage(String),

@@ -628,20 +628,41 @@ pub(crate) fn check_manifest(
         );
     }
     if let Some(s) = obj.get("subject") {
-        if s.is_object() {
-            check_descriptor(s, &at("subject"), sink);
-        } else {
-            sink.add(
-                "WI-MANIFEST-010",
-                at("subject"),
-                format!("subject {} is not a descriptor", show_json(s)),
-            );
-        }
+        check_subject(s, &at("subject"), sink);
     }
     if let Some(a) = obj.get("annotations") {
         facts.annotations = check_annotations(a, &at("annotations"), sink);
     }
     facts
+}
+
+/// Checks a `subject`: a descriptor, or WI-MANIFEST-010 beside the
+/// descriptor findings that say what is wrong with it.
+fn check_subject(value: &Value, location: &str, sink: &mut Sink) {
+    if !value.is_object() {
+        sink.add(
+            "WI-MANIFEST-010",
+            location,
+            format!("subject {} is not a descriptor", show_json(value)),
+        );
+        return;
+    }
+    let mut local = Sink::new();
+    check_descriptor(value, location, &mut local);
+    let faults: Vec<&str> = local
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::rules::Severity::Error)
+        .map(|f| f.code)
+        .collect();
+    if !faults.is_empty() {
+        sink.add(
+            "WI-MANIFEST-010",
+            location,
+            format!("subject is not a valid descriptor ({})", faults.join(", ")),
+        );
+    }
+    sink.extend(local.findings);
 }
 
 /// One entry of an index's `manifests`, as far as it is usable.
@@ -696,15 +717,7 @@ pub(crate) fn check_index(
         );
     }
     if let Some(s) = obj.get("subject") {
-        if s.is_object() {
-            check_descriptor(s, &at("subject"), sink);
-        } else {
-            sink.add(
-                "WI-MANIFEST-010",
-                at("subject"),
-                format!("subject {} is not a descriptor", show_json(s)),
-            );
-        }
+        check_subject(s, &at("subject"), sink);
     }
     if let Some(a) = obj.get("annotations") {
         check_annotations(a, &at("annotations"), sink);
@@ -774,9 +787,8 @@ pub(crate) fn check_layout_header(bytes: &[u8], limits: &Limits, sink: &mut Sink
     }
 }
 
-/// The code used for problems of a generic OCI image config (no rule of its
-/// own yet; see the module documentation).
-pub(crate) const IMAGE_CONFIG_CODE: &str = "WI-CNCF-005";
+/// The code of every problem of an OCI or Docker image config (spec/oci-base.md, "Image config").
+pub(crate) const IMAGE_CONFIG_CODE: &str = "WI-CONFIG-001";
 
 /// Checks an OCI (or Docker) image config against the image spec's
 /// `config-schema.json` and the Go validator's extra `Env` check.

@@ -104,7 +104,7 @@ impl<'a> Engine<'a> {
             Some(Ok(b)) => Some(b),
             Some(Err(e)) => {
                 local.add(
-                    "WI-LAYOUT-006",
+                    "WI-LAYOUT-011",
                     format!("blob {digest}"),
                     format!("blob {digest} cannot be read: {e}"),
                 );
@@ -162,7 +162,7 @@ impl<'a> Engine<'a> {
             self.options.limits.max_layer_bytes,
             Role::Layer,
             &mut local,
-            |r| payload::scan_payload(r, validate),
+            |r| payload::scan_payload(r, validate, &self.options.limits),
         );
         let module = scan.and_then(|s| {
             payload::payload_findings(
@@ -362,7 +362,27 @@ impl<'a> Engine<'a> {
                 format!("the descriptor says {outer}, the manifest says {own}"),
             );
         }
-        let variant = variant::detect(&value);
+        // The variant named from the media types, and the one whose rules
+        // apply: the one the user asked for, if any (spec/detection.md).
+        let detected = variant::detect(&value);
+        let variant = match self.options.expected_variant {
+            Some(wanted) if wanted != detected => {
+                sink.add(
+                    "WI-VARIANT-004",
+                    "manifest",
+                    format!(
+                        "the image is detected as {detected}, not {wanted}; the rules of {wanted} are applied"
+                    ),
+                );
+                wanted
+            }
+            _ => detected,
+        };
+        if variant == Variant::Spin {
+            // Spin never writes the manifest mediaType and its spec accepts
+            // the absence: WI-MANIFEST-003 is out of scope (spec/oci-base.md).
+            sink.findings.retain(|f| f.code != "WI-MANIFEST-003");
+        }
 
         // The config.
         let config_type = facts.config.as_ref().and_then(|c| c.media_type.clone());
@@ -372,12 +392,19 @@ impl<'a> Engine<'a> {
             }
             _ => None,
         };
+        // An OCI or Docker image config follows the image spec's schema,
+        // whatever the variant (WI-CONFIG-001).
+        let generic_config = matches!(
+            config_type.as_deref(),
+            Some(mt::OCI_CONFIG | mt::DOCKER_CONFIG)
+        );
         let shape_code = match variant {
             Variant::Cncf => "WI-CNCF-005",
             Variant::WasmOci => "WI-WASMOCI-005",
             Variant::Spin if config_type.as_deref() == Some(mt::SPIN_APPLICATION_CONFIG) => {
                 "WI-SPIN-002"
             }
+            _ if generic_config => document::IMAGE_CONFIG_CODE,
             _ => "",
         };
         let config_value: Option<Map<String, Value>> = match (&config_bytes, config_type.as_deref())
@@ -422,6 +449,12 @@ impl<'a> Engine<'a> {
             }
             _ => None,
         };
+        if generic_config
+            && shape_code == document::IMAGE_CONFIG_CODE
+            && let Some(obj) = &config_value
+        {
+            document::check_image_config(obj, "config", &mut sink);
+        }
 
         // The layers.
         let n = facts.layers.len();
@@ -435,7 +468,9 @@ impl<'a> Engine<'a> {
             };
             let t = layer.media_type.as_deref();
             let last = i + 1 == n;
-            match layer_role(variant, t, n, last) {
+            // Layers are read as the image is (its detected variant), so
+            // that a requested variant's rules see the real payload.
+            match layer_role(detected, t, n, last) {
                 LayerRole::Raw => {
                     if let Some(info) = self.raw_payload(digest, size, &mut sink) {
                         payloads.push((i, info));
@@ -484,7 +519,7 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        if variant == Variant::Spin
+        if detected == Variant::Spin
             && config_type.as_deref() == Some(mt::SPIN_APPLICATION_CONFIG)
             && let Some(d) = &config_digest
         {
@@ -508,14 +543,14 @@ impl<'a> Engine<'a> {
             manifest: &value,
             config: config_json.as_ref(),
             module: payloads.first().map(|(_, m)| m),
-            variant,
+            variant: detected,
         };
         let verdicts = consumers::verdicts(&consumer_facts, &sink.findings);
-        let module_name = module_name(variant, &facts.layers, payloads.first().map(|(i, _)| *i));
+        let module_name = module_name(detected, &facts.layers, payloads.first().map(|(i, _)| *i));
         let convert = consumers::convert(&consumer_facts, &sink.findings, &verdicts, &module_name);
         finish(
             sink.findings,
-            variant,
+            detected,
             image,
             verdicts,
             convert,
@@ -630,7 +665,7 @@ pub(crate) fn run(
         && let Some(sel) = selector.filter(|s| **s != Selector::Only)
     {
         layout.add(
-            "WI-LAYOUT-002",
+            "WI-LAYOUT-010",
             "index.json",
             format!(
                 "index.json names no image {}",

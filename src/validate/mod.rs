@@ -21,9 +21,10 @@
 //! Every problem is a [`Finding`]; nothing in the input can make the
 //! validator panic, hang or allocate in proportion to a declared size.
 //!
-//! Rules without a code of their own yet use the closest code: the checks of
-//! a generic OCI image config ([`DocumentKind::Config`]) report
-//! `WI-CNCF-005`; a selector that names no image reports `WI-LAYOUT-002`.
+//! The checks of an OCI or Docker image config ([`DocumentKind::Config`], and
+//! the config of every image that uses one) report `WI-CONFIG-001`; a
+//! malformed archive `WI-LAYOUT-009`; a selector that names no image
+//! `WI-LAYOUT-010`; a blob that is present but unreadable `WI-LAYOUT-011`.
 
 mod consumers;
 mod document;
@@ -61,6 +62,10 @@ pub struct Options {
     pub validate_wasm: bool,
     /// Count warnings as errors for [`ImageReport::valid`].
     pub strict: bool,
+    /// The variant the user asks to check against (`--variant`): when the
+    /// detected one differs, WI-VARIANT-004 is reported and this variant's
+    /// rules are applied (spec/detection.md). `None` checks the detected one.
+    pub expected_variant: Option<Variant>,
 }
 
 impl Default for Options {
@@ -69,6 +74,7 @@ impl Default for Options {
             limits: Limits::default(),
             validate_wasm: true,
             strict: false,
+            expected_variant: None,
         }
     }
 }
@@ -249,7 +255,7 @@ pub fn validate_path(
             Err(ScanError::Io(e)) => return Err(io_err(e)),
             Err(ScanError::Broken(why, members)) => {
                 layout.add(
-                    "WI-LAYOUT-002",
+                    "WI-LAYOUT-009",
                     "archive",
                     format!("the archive is not a well-formed tar ({why}); only the members before the fault are read"),
                 );
@@ -529,13 +535,29 @@ fn check_unreferenced(src: &dyn BlobSource, unread: &[Digest]) -> Vec<finding::F
                 continue;
             }
             source::Stat::Present(_) => {}
-            _ => continue,
+            source::Stat::Error(e) => {
+                sink.add(
+                    "WI-LAYOUT-011",
+                    &location,
+                    format!("blob {digest} cannot be examined: {e}"),
+                );
+                continue;
+            }
+            source::Stat::Missing => continue,
         }
         let Some(alg) = digest.algorithm() else {
             continue;
         };
-        let Ok(mut r) = src.open(digest) else {
-            continue;
+        let mut r = match src.open(digest) {
+            Ok(r) => r,
+            Err(e) => {
+                sink.add(
+                    "WI-LAYOUT-011",
+                    &location,
+                    format!("blob {digest} cannot be opened: {e}"),
+                );
+                continue;
+            }
         };
         let mut d = Digester::new(alg);
         let mut buf = vec![0u8; 64 << 10];
@@ -544,7 +566,14 @@ fn check_unreferenced(src: &dyn BlobSource, unread: &[Digest]) -> Vec<finding::F
                 Ok(0) => break true,
                 Ok(n) => d.update(&buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break false,
+                Err(e) => {
+                    sink.add(
+                        "WI-LAYOUT-011",
+                        &location,
+                        format!("blob {digest} cannot be read: {e}"),
+                    );
+                    break false;
+                }
             }
         };
         if ok {

@@ -16,6 +16,9 @@ use crate::wasm::{
     WasmError,
 };
 
+/// The code of a blob that is present but cannot be read.
+const UNREADABLE: &str = "WI-LAYOUT-011";
+
 /// What a blob is to the image, which decides the code of a missing blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -30,11 +33,17 @@ struct Hashing<R> {
     inner: R,
     digester: Option<Digester>,
     count: u64,
+    /// The first read error of the blob itself (not of what decodes it).
+    error: Option<String>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = self.inner.read(buf).inspect_err(|e| {
+            if e.kind() != io::ErrorKind::Interrupted && self.error.is_none() {
+                self.error = Some(e.to_string());
+            }
+        })?;
         if let Some(d) = &mut self.digester {
             d.update(&buf[..n]);
         }
@@ -73,6 +82,13 @@ pub(crate) fn read_blob<T>(
     }
     match src.stat(digest) {
         Stat::Present(stored) if stored != size => {
+            if role == Role::Document && stored > limit {
+                sink.add(
+                    "WI-LIMIT-001",
+                    &location,
+                    format!("the stored document is {stored} bytes, over the limit of {limit} bytes; not read"),
+                );
+            }
             sink.add(
                 "WI-BLOB-001",
                 &location,
@@ -98,7 +114,7 @@ pub(crate) fn read_blob<T>(
         }
         Stat::Error(e) => {
             sink.add(
-                absent_code,
+                UNREADABLE,
                 &location,
                 format!("blob {digest} cannot be examined: {e}"),
             );
@@ -109,7 +125,7 @@ pub(crate) fn read_blob<T>(
         Ok(r) => r,
         Err(e) => {
             sink.add(
-                absent_code,
+                UNREADABLE,
                 &location,
                 format!("blob {digest} cannot be opened: {e}"),
             );
@@ -120,11 +136,17 @@ pub(crate) fn read_blob<T>(
         inner: reader.take(size.saturating_add(1)),
         digester: digest.algorithm().map(Digester::new),
         count: 0,
+        error: None,
     };
     let value = consume(&mut hashing);
-    if let Err(e) = io::copy(&mut hashing, &mut io::sink()) {
+    let drained = io::copy(&mut hashing, &mut io::sink());
+    if let Some(e) = hashing
+        .error
+        .take()
+        .or(drained.err().map(|e| e.to_string()))
+    {
         sink.add(
-            absent_code,
+            UNREADABLE,
             &location,
             format!("blob {digest} cannot be read: {e}"),
         );
@@ -178,10 +200,10 @@ const HEAD: usize = 512;
 
 /// Streams a payload through a [`StreamingInspector`] (full validation when
 /// `validate`), stopping at the first error.
-pub(crate) fn scan_payload(reader: &mut dyn Read, validate: bool) -> PayloadScan {
+pub(crate) fn scan_payload(reader: &mut dyn Read, validate: bool, limits: &Limits) -> PayloadScan {
     let mut inspector = StreamingInspector::new(InspectOptions {
         validate,
-        ..InspectOptions::default()
+        max_section_size: limits.max_wasm_section_bytes,
     });
     let mut head = Vec::new();
     let mut buf = vec![0u8; 64 << 10];
@@ -254,6 +276,7 @@ pub(crate) fn payload_findings(
                 WasmError::Invalid { message, .. } if message.starts_with("invalid var_u32") => {
                     "WI-WASM-006"
                 }
+                WasmError::TooLarge { .. } => "WI-LIMIT-007",
                 _ => "WI-WASM-004",
             };
             let message = if code == "WI-WASM-009" {
@@ -331,14 +354,18 @@ fn module_findings(info: &ModuleInfo, location: &str, limits: &Limits, sink: &mu
                         location,
                         format!("the export {name} is not a function, so hosts skip it"),
                     ),
-                    None if name.starts_with("proxy_abi_version_") => sink.add(
+                    None if name.starts_with("proxy_abi_version_")
+                        && info.function_exports.contains(name) =>
+                    {
+                        sink.add(
                         "WI-ABI-004",
                         location,
                         format!(
-                            "the export {} names an ABI version no released host recognises",
+                            "the function export {} names an ABI version no released host recognises",
                             show(name)
                         ),
-                    ),
+                    )
+                    }
                     _ => {}
                 }
             }
@@ -539,7 +566,7 @@ pub(crate) fn scan_tar(
                     if find_plugin && base == PLUGIN_FILE {
                         if plugin_paths.is_empty() {
                             if kind.is_file() {
-                                let scan = scan_payload(&mut entry, validate);
+                                let scan = scan_payload(&mut entry, validate, limits);
                                 // Finish the entry so that tar or gzip failures
                                 // inside it are seen as such.
                                 if let Err(e) = io::copy(&mut entry, &mut io::sink()) {

@@ -37,6 +37,7 @@ impl BlobSource for StoreSource<'_> {
         match self.0.blob_size(digest) {
             Ok(Some(n)) => Stat::Present(n),
             Ok(None) => Stat::Missing,
+            Err(StoreError::NotARegularFile { kind, .. }) => Stat::NotRegular(kind.to_owned()),
             Err(e) => Stat::Error(e.to_string()),
         }
     }

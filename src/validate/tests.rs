@@ -109,8 +109,43 @@ fn manifest_and_index_rules() {
     );
     assert_eq!(
         codes(DocumentKind::Config, r#"{"os":"linux"}"#),
-        ["WI-CNCF-005", "WI-CNCF-005"]
+        // Image configs have their own rule now (spec/oci-base.md, "Image config").
+        ["WI-CONFIG-001", "WI-CONFIG-001"]
     );
+}
+
+#[test]
+fn a_subject_object_that_is_not_a_valid_descriptor_is_manifest_010() {
+    let manifest = |subject: &str| {
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+            "config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{z}","size":2}},
+            "layers":[{{"mediaType":"application/wasm","digest":"sha256:{z}","size":2}}],
+            "subject":{subject}}}"#,
+            z = "0".repeat(64)
+        )
+    };
+    let no_digest = r#"{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":2}"#;
+    let got = codes(DocumentKind::Manifest, &manifest(no_digest));
+    assert!(got.contains(&"WI-MANIFEST-010"), "{got:?}");
+    assert!(got.contains(&"WI-DESC-001"), "{got:?}");
+    let no_size = format!(
+        r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{}"}}"#,
+        "0".repeat(64)
+    );
+    let got = codes(DocumentKind::Manifest, &manifest(&no_size));
+    assert!(got.contains(&"WI-MANIFEST-010"), "{got:?}");
+    let good = format!(
+        r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{}","size":2}}"#,
+        "0".repeat(64)
+    );
+    assert!(codes(DocumentKind::Manifest, &manifest(&good)).is_empty());
+    assert_eq!(
+        codes(DocumentKind::Manifest, &manifest("3")),
+        ["WI-MANIFEST-010"]
+    );
+    let index = format!(r#"{{"schemaVersion":2,"manifests":[],"subject":{no_digest}}}"#);
+    assert!(codes(DocumentKind::Index, &index).contains(&"WI-MANIFEST-010"));
 }
 
 #[test]

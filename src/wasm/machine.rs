@@ -258,6 +258,7 @@ struct SectionCtx {
 #[derive(Default)]
 struct Collected {
     exports: Vec<String>,
+    function_exports: Vec<String>,
     imports: Vec<String>,
     markers: Vec<ProxyAbi>,
     custom_sections: Vec<String>,
@@ -348,6 +349,7 @@ impl Machine {
             size: self.offset,
             proxy_abi: c.markers.first().copied(),
             exports: c.exports,
+            function_exports: c.function_exports,
             imports: c.imports,
             proxy_abi_markers: c.markers,
             custom_sections: c.custom_sections,
@@ -811,6 +813,9 @@ impl Machine {
                 for export in s {
                     let export = export.map_err(invalid)?;
                     c.exports.push(export.name.to_string());
+                    if export.kind == ExternalKind::Func {
+                        c.function_exports.push(export.name.to_string());
+                    }
                     // proxy-wasm-cpp-host accepts a marker only with export kind
                     // 0x00 (function); a global or memory named like one does not count.
                     if export.kind == ExternalKind::Func

@@ -137,6 +137,9 @@ pub struct ModuleInfo {
     /// Core module: export names in order. Component: top-level export names
     /// (e.g. `wasi:http/incoming-handler@0.2.0`, or a bare function name like `add`).
     pub exports: Vec<String>,
+    /// Core module: the names of the exports of kind function (`0x00`), in
+    /// export order (a subset of `exports`). Component: empty.
+    pub function_exports: Vec<String>,
     /// Core module: imports as `module::name`. Component: top-level import
     /// names (e.g. `wasi:cli/environment@0.2.0`).
     pub imports: Vec<String>,

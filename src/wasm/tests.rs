@@ -197,6 +197,24 @@ fn marker_exported_as_global_or_memory_is_not_detected() {
         info.exports,
         strings(&["proxy_abi_version_0_2_1", "proxy_abi_version_0_2_0"])
     );
+    assert!(info.function_exports.is_empty());
+}
+
+#[test]
+fn function_exports_keep_export_order_and_skip_other_kinds() {
+    let bytes = wat(r#"(module
+        (func (export "b"))
+        (memory (export "memory") 1)
+        (global (export "proxy_abi_version_9_9_9") i32 (i32.const 0))
+        (func (export "a")))"#);
+    let info = ok(run(&bytes).1);
+    assert_eq!(
+        info.exports,
+        strings(&["b", "memory", "proxy_abi_version_9_9_9", "a"])
+    );
+    assert_eq!(info.function_exports, strings(&["b", "a"]));
+    let component = ok(run(&wat(COMPONENT)).1);
+    assert!(component.function_exports.is_empty());
 }
 
 #[test]
@@ -210,6 +228,7 @@ fn plain_core_module() {
             kind: ModuleKind::CoreModule,
             size: 8,
             exports: vec![],
+            function_exports: vec![],
             imports: vec![],
             proxy_abi: None,
             proxy_abi_markers: vec![],
