@@ -41,7 +41,16 @@ fn the_rule_table_is_generated() {
 #[test]
 fn every_verb_and_flag_is_documented() {
     let doc = cli_md();
-    for verb in ["build", "inspect", "validate", "rules", "conformance"] {
+    for verb in [
+        "build",
+        "inspect",
+        "validate",
+        "rules",
+        "conformance",
+        "push",
+        "pull",
+        "copy",
+    ] {
         assert!(
             doc.contains(&format!("wasm-image {verb}")),
             "docs/cli.md does not document `wasm-image {verb}`"

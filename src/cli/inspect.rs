@@ -12,16 +12,19 @@ use super::Format;
 /// Arguments of `inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The image: DIR, DIR:TAG, DIR@sha256:HEX, or an OCI archive file in place of DIR.
+    /// The image: DIR, DIR:TAG, DIR@sha256:HEX, or an OCI archive file in place of DIR,
+    /// or a registry reference HOST[:PORT]/REPO[:TAG|@sha256:HEX].
     target: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    registry: super::remote::RegistryArgs,
 }
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.target)?;
-    let store = target.open()?;
+    let store = target.open_with(&args.registry.options()?)?;
     let summary = image::summarize(store.as_ref(), &target.selector, &Limits::default())?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),

@@ -3,9 +3,13 @@
 
 mod build;
 mod conformance;
+mod copy;
 mod inspect;
 mod keygen;
 mod password;
+mod pull;
+mod push;
+mod remote;
 mod rules;
 mod sign;
 mod validate;
@@ -51,6 +55,12 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Run the conformance suite of golden images.
     Conformance(conformance::ConformanceArgs),
+    /// Push an image from a layout or archive to a registry; print the pinned reference.
+    Push(push::PushArgs),
+    /// Pull an image from a registry into a layout or archive, or just its module.
+    Pull(pull::PullArgs),
+    /// Copy an image between any two of layout, archive and registry.
+    Copy(copy::CopyArgs),
 }
 
 /// Output formats shared by the verbs.
@@ -75,6 +85,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Conformance(args) => conformance::run(args),
+        Command::Push(args) => push::run(args),
+        Command::Pull(args) => pull::run(args),
+        Command::Copy(args) => copy::run(args),
     }
 }
 

@@ -35,6 +35,7 @@ pub const DEFAULT_SPEC_BASE_URI: &str = "https://github.com/wasm-image/wasm-imag
 pub struct ValidateArgs {
     /// The image: DIR, DIR:TAG, DIR@sha256:HEX, or an OCI archive file in place of DIR.
     /// A layout holding several images is validated whole unless one is named.
+    /// Or a registry reference HOST[:PORT]/REPO[:TAG|@sha256:HEX].
     target: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
@@ -61,6 +62,8 @@ pub struct ValidateArgs {
     spec_base_uri: String,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    registry: super::remote::RegistryArgs,
 }
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
@@ -78,9 +81,27 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         Selector::Only => None,
         other => Some(other),
     };
-    let report = match validate::validate_path(&target.path, selector, &options) {
-        Ok(r) => r,
-        Err(e) => return Ok(could_not_run(&e.to_string())),
+    let report = if target.remote.is_some() {
+        // A registry reference: read through the registry store (its manifest
+        // is fetched first, so an unreachable registry cannot run at all).
+        let store = match args
+            .registry
+            .options()
+            .map_err(|e| super::describe(&e))
+            .and_then(|o| target.open_with(&o).map_err(|e| e.to_string()))
+        {
+            Ok(s) => s,
+            Err(e) => return Ok(could_not_run(&e)),
+        };
+        if let Err(e) = store.root_index() {
+            return Ok(could_not_run(&e.to_string()));
+        }
+        validate::validate(store.as_ref(), selector, &options)
+    } else {
+        match validate::validate_path(&target.path, selector, &options) {
+            Ok(r) => r,
+            Err(e) => return Ok(could_not_run(&e.to_string())),
+        }
     };
     match args.format {
         ValidateFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),

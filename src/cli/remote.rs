@@ -1,0 +1,96 @@
+//! Flags and output shared by the verbs that reach a registry: connection
+//! and credential flags, progress bars (on a terminal only).
+
+use std::io::{self, BufRead, IsTerminal};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use wasm_image::digest::Digest;
+use wasm_image::registry::transfer::Observer;
+use wasm_image::registry::{Credentials, Options};
+
+/// How to reach registries.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RegistryArgs {
+    /// Speak plain HTTP to the registry instead of HTTPS. For a registry on
+    /// loopback or in a test: credentials and images travel unprotected.
+    #[arg(long)]
+    pub plain_http: bool,
+    /// User name for the registry (with --password-stdin). Without it,
+    /// credentials come from ~/.docker/config.json, else none are sent.
+    #[arg(long, short = 'u', value_name = "USER", requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the password (or token) from the first line of standard input.
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+}
+
+impl RegistryArgs {
+    /// The library options these flags ask for (reads the password from stdin).
+    pub fn options(&self) -> anyhow::Result<Options> {
+        let mut options = Options {
+            plain_http: self.plain_http,
+            ..Options::default()
+        };
+        if let Some(user) = &self.username {
+            let mut line = String::new();
+            io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(
+                !password.is_empty(),
+                "--password-stdin: standard input held no password"
+            );
+            options.credentials = Some(Credentials::new(user.clone(), password));
+        }
+        Ok(options)
+    }
+}
+
+/// Progress bars for blob transfers, shown only when stderr is a terminal.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    enabled: bool,
+}
+
+impl Progress {
+    /// Bars on a terminal, nothing otherwise.
+    pub fn new() -> Self {
+        Progress {
+            bar: None,
+            enabled: io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn blob_start(&mut self, digest: &Digest, size: u64) {
+        if !self.enabled {
+            return;
+        }
+        let bar = ProgressBar::new(size);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg:20} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        let short: String = digest.encoded().chars().take(12).collect();
+        bar.set_message(short);
+        self.bar = Some(bar);
+    }
+
+    fn blob_progress(&mut self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+        }
+    }
+
+    fn blob_done(&mut self, digest: &Digest, how: &str) {
+        if let Some(bar) = self.bar.take() {
+            let short: String = digest.encoded().chars().take(12).collect();
+            bar.finish_with_message(format!("{short} {how}"));
+        }
+    }
+}

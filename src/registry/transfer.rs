@@ -1,0 +1,363 @@
+//! Copying an image between any two of layout, archive and registry.
+//!
+//! One algorithm for every direction ([`copy_image`]): resolve the image in
+//! the source, read its manifest (verified against its digest), move every
+//! blob the manifest names that the destination lacks, streamed and verified
+//! against its digest and size, and only then write the manifest and commit.
+//! So:
+//! - a pull into a layout or archive leaves the destination's `index.json`
+//!   as it was when anything fails (the stores' commit is atomic), and no
+//!   blob lands under its final name unless its bytes matched;
+//! - a push puts the manifest (by tag, or by digest when the reference has
+//!   no tag) only after every blob is in the registry, so a tag never points
+//!   at a manifest whose blobs are missing.
+
+use std::collections::BTreeSet;
+use std::io::{self, Read};
+
+use super::client::BlobPush;
+use super::{Registry, RegistryError};
+use crate::digest::Digest;
+use crate::limits::MAX_MANIFEST_BYTES;
+use crate::media_type as mt;
+use crate::store::{self, ImageStore, Selector, WritableStore};
+
+/// Hears about a transfer's progress (for progress bars). All no-ops by default.
+pub trait Observer {
+    /// A blob transfer starts.
+    fn blob_start(&mut self, _digest: &Digest, _size: u64) {}
+    /// Bytes of the current blob moved.
+    fn blob_progress(&mut self, _bytes: u64) {}
+    /// The current blob is done; `how` is `uploaded`, `copied`, `existing` or `mounted`.
+    fn blob_done(&mut self, _digest: &Digest, _how: &str) {}
+}
+
+/// An observer that does nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// Where [`copy_image`] writes.
+pub trait Sink {
+    /// For messages.
+    fn describe(&self) -> String;
+    /// Whether the destination already has the blob.
+    fn has_blob(&mut self, digest: &Digest, size: u64) -> Result<bool, RegistryError>;
+    /// Tries to get the blob without sending it (a cross-repository mount).
+    fn try_mount(&mut self, _digest: &Digest) -> Result<bool, RegistryError> {
+        Ok(false)
+    }
+    /// Stores a blob from a stream, verifying digest and size.
+    fn put_blob(
+        &mut self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), RegistryError>;
+    /// Stores the manifest (its blobs are all present by now) under `tag`.
+    fn put_manifest(
+        &mut self,
+        media_type: &str,
+        digest: &Digest,
+        bytes: &[u8],
+        tag: Option<&str>,
+    ) -> Result<(), RegistryError>;
+    /// Makes the writes visible.
+    fn commit(&mut self) -> Result<(), RegistryError>;
+}
+
+/// A layout or archive as a [`Sink`].
+pub struct StoreSink<'a>(pub &'a mut dyn WritableStore);
+
+impl Sink for StoreSink<'_> {
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+
+    fn has_blob(&mut self, digest: &Digest, size: u64) -> Result<bool, RegistryError> {
+        Ok(self.0.blob_size(digest)? == Some(size))
+    }
+
+    fn put_blob(
+        &mut self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), RegistryError> {
+        let mut counting = Counting {
+            inner: content,
+            progress,
+        };
+        Ok(self.0.put_blob(digest, size, &mut counting)?)
+    }
+
+    fn put_manifest(
+        &mut self,
+        media_type: &str,
+        digest: &Digest,
+        bytes: &[u8],
+        tag: Option<&str>,
+    ) -> Result<(), RegistryError> {
+        self.0
+            .put_blob(digest, bytes.len() as u64, &mut &bytes[..])?;
+        self.0
+            .add_manifest(media_type, digest, bytes.len() as u64, tag)?;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), RegistryError> {
+        Ok(self.0.commit()?)
+    }
+}
+
+struct Counting<'a, 'b> {
+    inner: &'a mut dyn Read,
+    progress: &'b mut dyn FnMut(u64),
+}
+
+impl Read for Counting<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.progress)(n as u64);
+        Ok(n)
+    }
+}
+
+/// A registry repository as a [`Sink`].
+pub struct RegistrySink<'a> {
+    registry: &'a Registry,
+    mount_from: Option<String>,
+}
+
+impl<'a> RegistrySink<'a> {
+    /// Pushes to the repository of `registry`'s reference.
+    pub fn new(registry: &'a Registry) -> Self {
+        RegistrySink {
+            registry,
+            mount_from: None,
+        }
+    }
+
+    /// Mounts blobs from this repository of the same registry when it has them.
+    pub fn mount_from(mut self, repository: Option<String>) -> Self {
+        self.mount_from = repository;
+        self
+    }
+}
+
+impl Sink for RegistrySink<'_> {
+    fn describe(&self) -> String {
+        self.registry.reference().to_string()
+    }
+
+    fn has_blob(&mut self, digest: &Digest, size: u64) -> Result<bool, RegistryError> {
+        let client = self.registry.client();
+        let found = client.head_blob_for_push(&self.registry.reference().repository, digest)?;
+        Ok(found == Some(size))
+    }
+
+    fn try_mount(&mut self, digest: &Digest) -> Result<bool, RegistryError> {
+        match &self.mount_from {
+            Some(from) if *from != self.registry.reference().repository => self
+                .registry
+                .client()
+                .mount_blob(&self.registry.reference().repository, digest, from),
+            _ => Ok(false),
+        }
+    }
+
+    fn put_blob(
+        &mut self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), RegistryError> {
+        self.registry.client().upload_blob(
+            &self.registry.reference().repository,
+            digest,
+            size,
+            content,
+            progress,
+        )?;
+        Ok(())
+    }
+
+    fn put_manifest(
+        &mut self,
+        media_type: &str,
+        digest: &Digest,
+        bytes: &[u8],
+        tag: Option<&str>,
+    ) -> Result<(), RegistryError> {
+        let reference = tag.map_or_else(|| digest.to_string(), str::to_owned);
+        self.registry.client().put_manifest(
+            &self.registry.reference().repository,
+            &reference,
+            media_type,
+            bytes,
+            digest,
+        )
+    }
+
+    fn commit(&mut self) -> Result<(), RegistryError> {
+        Ok(())
+    }
+}
+
+/// What a copy did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Copied {
+    /// The manifest digest (the same in source and destination).
+    pub digest: Digest,
+    /// The manifest media type.
+    pub media_type: String,
+    /// The manifest size.
+    pub size: u64,
+    /// The blobs the manifest names.
+    pub blobs: usize,
+    /// Blobs sent (uploaded or written).
+    pub blobs_sent: usize,
+    /// Bytes of the blobs sent.
+    pub bytes_sent: u64,
+    /// Blobs the destination had.
+    pub blobs_existing: usize,
+    /// Blobs mounted from another repository.
+    pub blobs_mounted: usize,
+}
+
+/// The config and layer descriptors of a manifest: `(digest, size)`, deduplicated.
+pub fn manifest_blobs(bytes: &[u8]) -> Result<Vec<(Digest, u64)>, RegistryError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| RegistryError::Unsupported(format!("manifest is not JSON: {e}")))?;
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    let config = value.get("config").into_iter();
+    let layers = value
+        .get("layers")
+        .and_then(|l| l.as_array())
+        .into_iter()
+        .flatten();
+    for (i, d) in config.chain(layers).enumerate() {
+        let digest = d
+            .get("digest")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| RegistryError::Unsupported(format!("descriptor {i} has no digest")))?;
+        let digest = Digest::parse(digest)
+            .map_err(|e| RegistryError::Unsupported(format!("descriptor {i}: {e}")))?;
+        let size = d
+            .get("size")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| RegistryError::Unsupported(format!("descriptor {i} has no size")))?;
+        if seen.insert(digest.clone()) {
+            out.push((digest, size));
+        }
+    }
+    Ok(out)
+}
+
+/// Copies the image `selector` names from `src` to `dst`, tagged `tag` there.
+pub fn copy_image(
+    src: &dyn ImageStore,
+    selector: &Selector,
+    dst: &mut dyn Sink,
+    tag: Option<&str>,
+    observer: &mut dyn Observer,
+) -> Result<Copied, RegistryError> {
+    let entry = store::resolve(&src.root_index()?, selector, &src.describe())?;
+    if entry.media_type == mt::OCI_INDEX || entry.media_type == mt::DOCKER_MANIFEST_LIST {
+        return Err(RegistryError::Unsupported(format!(
+            "{} {}: image indexes are not transferred yet; name one of its manifests by digest",
+            src.describe(),
+            entry.digest
+        )));
+    }
+    let manifest = store::read_blob(src, &entry.digest, Some(entry.size), MAX_MANIFEST_BYTES)?;
+    let blobs = manifest_blobs(&manifest)?;
+    let mut copied = Copied {
+        digest: entry.digest.clone(),
+        media_type: entry.media_type.clone(),
+        size: entry.size,
+        blobs: blobs.len(),
+        blobs_sent: 0,
+        bytes_sent: 0,
+        blobs_existing: 0,
+        blobs_mounted: 0,
+    };
+    for (digest, size) in &blobs {
+        observer.blob_start(digest, *size);
+        if dst.has_blob(digest, *size)? {
+            copied.blobs_existing += 1;
+            observer.blob_progress(*size);
+            observer.blob_done(digest, "existing");
+            continue;
+        }
+        if dst.try_mount(digest)? {
+            copied.blobs_mounted += 1;
+            observer.blob_progress(*size);
+            observer.blob_done(digest, "mounted");
+            continue;
+        }
+        let mut reader = src.open_blob(digest)?;
+        dst.put_blob(digest, *size, &mut reader, &mut |n| {
+            observer.blob_progress(n)
+        })?;
+        copied.blobs_sent += 1;
+        copied.bytes_sent += size;
+        observer.blob_done(digest, "copied");
+    }
+    dst.put_manifest(&entry.media_type, &entry.digest, &manifest, tag)?;
+    dst.commit()?;
+    Ok(copied)
+}
+
+/// Pushes the image `selector` names in `src` to `dst`'s reference: by its
+/// tag, or by digest when the reference has only a digest (which must then
+/// be the image's).
+pub fn push(
+    src: &dyn ImageStore,
+    selector: &Selector,
+    dst: &Registry,
+    observer: &mut dyn Observer,
+) -> Result<Copied, RegistryError> {
+    let reference = dst.reference();
+    if let Some(want) = &reference.digest {
+        let entry = store::resolve(&src.root_index()?, selector, &src.describe())?;
+        if &entry.digest != want {
+            return Err(RegistryError::Unsupported(format!(
+                "{reference} names digest {want}, but the image is {}",
+                entry.digest
+            )));
+        }
+    }
+    let tag = if reference.digest.is_some() {
+        None
+    } else {
+        reference.tag.clone()
+    };
+    let mut sink = RegistrySink::new(dst);
+    copy_image(src, selector, &mut sink, tag.as_deref(), observer)
+}
+
+/// Pulls `src`'s reference into a layout or archive, tagged `tag` there.
+pub fn pull(
+    src: &Registry,
+    dst: &mut dyn WritableStore,
+    tag: Option<&str>,
+    observer: &mut dyn Observer,
+) -> Result<Copied, RegistryError> {
+    copy_image(src, &Selector::Only, &mut StoreSink(dst), tag, observer)
+}
+
+impl BlobPush {
+    /// A word for messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            BlobPush::Existing => "existing",
+            BlobPush::Mounted => "mounted",
+            BlobPush::Uploaded => "uploaded",
+        }
+    }
+}
