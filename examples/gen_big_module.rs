@@ -1,9 +1,9 @@
 //! Writes a valid Wasm core module of about the requested size, for the
-//! memory and speed benchmarks: half of it a code section of many small
-//! function bodies (which full validation must walk), half a custom section
-//! (as debug info is in real modules).
+//! memory and speed benchmarks: CODE_PERCENT of it (default 50) a code
+//! section of many small function bodies (which full validation must walk),
+//! the rest a custom section (as debug info is in real modules).
 //!
-//! `cargo run --release --example gen_big_module -- OUT.wasm SIZE_MIB`
+//! `cargo run --release --example gen_big_module -- OUT.wasm SIZE_MIB [CODE_PERCENT]`
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -30,6 +30,11 @@ fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let path = args.next().unwrap_or_else(|| "big.wasm".into());
     let mib: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(256);
+    let code_percent: u64 = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50)
+        .min(100);
     let total = mib << 20;
     let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
     out.write_all(b"\0asm\x01\0\0\0")?;
@@ -42,7 +47,7 @@ fn main() -> io::Result<()> {
     body.push(0x00); // no locals
     body.extend(std::iter::repeat_n(0x01u8, NOPS)); // nop
     body.push(0x0b); // end
-    let functions = (total / 2) / body.len() as u64;
+    let functions = (total * code_percent / 100) / body.len() as u64;
 
     let mut count = Vec::new();
     leb(functions, &mut count);

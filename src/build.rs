@@ -6,6 +6,7 @@
 //! layer's tar and gzip headers are fixed. The module is streamed from its
 //! file: it is read once to hash and inspect it, and once more to store it.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek};
@@ -213,13 +214,104 @@ impl ImageBuilder {
         Ok((digester.finish(), size, info))
     }
 
+    /// The one-pass form of [`ImageBuilder::inspect`] for raw-module
+    /// variants: the module is hashed, inspected and written into `store`
+    /// as it is read, and published there only when the build will use it
+    /// (a raw variant that [`ImageBuilder::check`] accepts). The last value
+    /// says whether it was.
+    fn inspect_and_store(
+        &self,
+        store: &mut dyn WritableStore,
+    ) -> Result<(Digest, u64, ModuleInfo, bool), BuildError> {
+        struct Tee<'a> {
+            file: File,
+            inspector: &'a RefCell<StreamingInspector>,
+            read_error: Option<io::ErrorKind>,
+        }
+        impl Read for Tee<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.file.read(buf).inspect_err(|e| {
+                    self.read_error = Some(e.kind());
+                })?;
+                self.inspector
+                    .borrow_mut()
+                    .push(&buf[..n])
+                    .map_err(io::Error::other)?;
+                Ok(n)
+            }
+        }
+        let inspector = RefCell::new(StreamingInspector::new(InspectOptions::default()));
+        let mut tee = Tee {
+            file: self.open_module()?,
+            inspector: &inspector,
+            read_error: None,
+        };
+        let mut learnt: Option<Result<ModuleInfo, WasmError>> = None;
+        let stored = store.put_blob_hashed(Algorithm::Sha256, &mut tee, &mut |_, _| {
+            let finished = std::mem::replace(
+                &mut *inspector.borrow_mut(),
+                StreamingInspector::new(InspectOptions::default()),
+            )
+            .finish();
+            let keep = finished.as_ref().is_ok_and(|info| {
+                let variant = self.variant.unwrap_or_else(|| default_variant(info).0);
+                is_raw(variant) && self.check(variant, info).is_ok()
+            });
+            learnt = Some(finished);
+            keep
+        });
+        let not_wasm = |source| BuildError::NotWasm {
+            path: self.module.clone(),
+            source,
+        };
+        let read_error = tee.read_error;
+        let stored = match stored {
+            Ok(stored) => stored,
+            Err(e) => {
+                // The inspector's error, the module file's, or the store's.
+                if let Err(wasm) = inspector.into_inner().finish() {
+                    return Err(not_wasm(wasm));
+                }
+                if let Some(kind) = read_error {
+                    return Err(BuildError::Read {
+                        path: self.module.clone(),
+                        source: io::Error::new(kind, e.to_string()),
+                    });
+                }
+                return Err(e.into());
+            }
+        };
+        let info = match learnt {
+            Some(Ok(info)) => info,
+            Some(Err(e)) => return Err(not_wasm(e)),
+            None => return Err(BuildError::Unsupported("the module was not read".into())),
+        };
+        match stored {
+            Some((digest, size)) => Ok((digest, size, info, true)),
+            // Not kept: hashed all the same.
+            None => {
+                let (digest, size, info) = self.inspect()?;
+                Ok((digest, size, info, false))
+            }
+        }
+    }
+
     /// Builds the image into `store`, tags it, and commits the store.
     pub fn build(
         &self,
         store: &mut dyn WritableStore,
         tag: Option<&str>,
     ) -> Result<BuiltImage, BuildError> {
-        let (module_digest, module_size, info) = self.inspect()?;
+        // Raw-module variants store the module itself: one pass hashes,
+        // inspects and stores it (published only if the build goes on with
+        // a raw variant). Compat variants store a tar of it instead.
+        let raw_possible = self.variant.is_none_or(is_raw);
+        let (module_digest, module_size, info, stored) = if raw_possible {
+            self.inspect_and_store(store)?
+        } else {
+            let (digest, size, info) = self.inspect()?;
+            (digest, size, info, false)
+        };
         let (variant, reason) = match self.variant {
             Some(v) => (v, "chosen by the caller".to_owned()),
             None => default_variant(&info),
@@ -241,6 +333,9 @@ impl ImageBuilder {
                 Ok((digest, bytes.len() as u64))
             };
         let put_module = |store: &mut dyn WritableStore| -> Result<(), BuildError> {
+            if stored {
+                return Ok(());
+            }
             let mut file = self.open_module()?;
             store.put_blob(&module_digest, module_size, &mut file)?;
             Ok(())
@@ -495,6 +590,14 @@ impl ImageBuilder {
         store.put_blob(&layer_digest, layer_size, &mut temp)?;
         Ok((layer_digest, layer_size, diff_id))
     }
+}
+
+/// Whether a variant's layer is the module itself.
+fn is_raw(variant: Variant) -> bool {
+    matches!(
+        variant,
+        Variant::Cncf | Variant::WasmContentV1 | Variant::WasmOci
+    )
 }
 
 fn json_err(e: serde_json::Error) -> BuildError {

@@ -1,10 +1,11 @@
 //! Flags and output shared by the verbs that reach a registry: connection
 //! and credential flags, progress bars (on a terminal only).
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, IsTerminal};
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use wasm_image::digest::Digest;
 use wasm_image::registry::transfer::Observer;
 use wasm_image::registry::{Credentials, Options};
@@ -49,9 +50,12 @@ impl RegistryArgs {
     }
 }
 
-/// Progress bars for blob transfers, shown only when stderr is a terminal.
+/// Progress bars for blob transfers (one a blob; several blobs move at
+/// once), shown only when stderr is a terminal.
 pub struct Progress {
-    bar: Option<ProgressBar>,
+    bars: MultiProgress,
+    active: HashMap<Digest, ProgressBar>,
+    last: Option<Digest>,
     enabled: bool,
 }
 
@@ -59,7 +63,9 @@ impl Progress {
     /// Bars on a terminal, nothing otherwise.
     pub fn new() -> Self {
         Progress {
-            bar: None,
+            bars: MultiProgress::new(),
+            active: HashMap::new(),
+            last: None,
             enabled: io::stderr().is_terminal(),
         }
     }
@@ -70,7 +76,7 @@ impl Observer for Progress {
         if !self.enabled {
             return;
         }
-        let bar = ProgressBar::new(size);
+        let bar = self.bars.add(ProgressBar::new(size));
         if let Ok(style) = ProgressStyle::with_template(
             "{msg:20} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
         ) {
@@ -78,17 +84,24 @@ impl Observer for Progress {
         }
         let short: String = digest.encoded().chars().take(12).collect();
         bar.set_message(short);
-        self.bar = Some(bar);
+        self.active.insert(digest.clone(), bar);
+        self.last = Some(digest.clone());
     }
 
     fn blob_progress(&mut self, bytes: u64) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.last.as_ref().and_then(|d| self.active.get(d)) {
+            bar.inc(bytes);
+        }
+    }
+
+    fn blob_progress_of(&mut self, digest: &Digest, bytes: u64) {
+        if let Some(bar) = self.active.get(digest) {
             bar.inc(bytes);
         }
     }
 
     fn blob_done(&mut self, digest: &Digest, how: &str) {
-        if let Some(bar) = self.bar.take() {
+        if let Some(bar) = self.active.remove(digest) {
             let short: String = digest.encoded().chars().take(12).collect();
             bar.finish_with_message(format!("{short} {how}"));
         }

@@ -140,6 +140,10 @@ fn blob_sizes(bytes: &[u8]) -> HashMap<Digest, u64> {
 }
 
 impl ImageStore for Registry {
+    fn as_sync(&self) -> Option<&(dyn ImageStore + Sync)> {
+        Some(self)
+    }
+
     fn describe(&self) -> String {
         self.reference.to_string()
     }

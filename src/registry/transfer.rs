@@ -14,6 +14,8 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use super::client::BlobPush;
 use super::{Registry, RegistryError};
@@ -30,6 +32,11 @@ pub trait Observer {
     fn blob_progress(&mut self, _bytes: u64) {}
     /// The current blob is done; `how` is `uploaded`, `copied`, `existing` or `mounted`.
     fn blob_done(&mut self, _digest: &Digest, _how: &str) {}
+    /// Bytes of the blob `digest` moved, when several blobs move at once
+    /// (their events interleave). By default, [`Observer::blob_progress`].
+    fn blob_progress_of(&mut self, _digest: &Digest, bytes: u64) {
+        self.blob_progress(bytes);
+    }
 }
 
 /// An observer that does nothing.
@@ -65,6 +72,10 @@ pub trait Sink {
     ) -> Result<(), RegistryError>;
     /// Makes the writes visible.
     fn commit(&mut self) -> Result<(), RegistryError>;
+    /// The sink's blob operations for several threads at once, if it has them.
+    fn shared(&self) -> Option<Shared<'_>> {
+        None
+    }
 }
 
 /// A layout or archive as a [`Sink`].
@@ -110,6 +121,10 @@ impl Sink for StoreSink<'_> {
     fn commit(&mut self) -> Result<(), RegistryError> {
         Ok(self.0.commit()?)
     }
+
+    fn shared(&self) -> Option<Shared<'_>> {
+        self.0.shared_writer().map(Shared::Store)
+    }
 }
 
 struct Counting<'a, 'b> {
@@ -147,18 +162,14 @@ impl<'a> RegistrySink<'a> {
     }
 }
 
-impl Sink for RegistrySink<'_> {
-    fn describe(&self) -> String {
-        self.registry.reference().to_string()
-    }
-
-    fn has_blob(&mut self, digest: &Digest, size: u64) -> Result<bool, RegistryError> {
+impl RegistrySink<'_> {
+    fn has(&self, digest: &Digest, size: u64) -> Result<bool, RegistryError> {
         let client = self.registry.client();
         let found = client.head_blob_for_push(&self.registry.reference().repository, digest)?;
         Ok(found == Some(size))
     }
 
-    fn try_mount(&mut self, digest: &Digest) -> Result<bool, RegistryError> {
+    fn mount(&self, digest: &Digest) -> Result<bool, RegistryError> {
         match &self.mount_from {
             Some(from) if *from != self.registry.reference().repository => self
                 .registry
@@ -168,8 +179,8 @@ impl Sink for RegistrySink<'_> {
         }
     }
 
-    fn put_blob(
-        &mut self,
+    fn upload(
+        &self,
         digest: &Digest,
         size: u64,
         content: &mut dyn Read,
@@ -181,8 +192,35 @@ impl Sink for RegistrySink<'_> {
             size,
             content,
             progress,
-        )?;
-        Ok(())
+        )
+    }
+}
+
+impl Sink for RegistrySink<'_> {
+    fn describe(&self) -> String {
+        self.registry.reference().to_string()
+    }
+
+    fn has_blob(&mut self, digest: &Digest, size: u64) -> Result<bool, RegistryError> {
+        self.has(digest, size)
+    }
+
+    fn try_mount(&mut self, digest: &Digest) -> Result<bool, RegistryError> {
+        self.mount(digest)
+    }
+
+    fn put_blob(
+        &mut self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), RegistryError> {
+        self.upload(digest, size, content, progress)
+    }
+
+    fn shared(&self) -> Option<Shared<'_>> {
+        Some(Shared::Registry(self))
     }
 
     fn put_manifest(
@@ -286,31 +324,232 @@ pub fn copy_image(
         blobs_existing: 0,
         blobs_mounted: 0,
     };
-    for (digest, size) in &blobs {
-        observer.blob_start(digest, *size);
-        if dst.has_blob(digest, *size)? {
-            copied.blobs_existing += 1;
-            observer.blob_progress(*size);
-            observer.blob_done(digest, "existing");
-            continue;
-        }
-        if dst.try_mount(digest)? {
-            copied.blobs_mounted += 1;
-            observer.blob_progress(*size);
-            observer.blob_done(digest, "mounted");
-            continue;
-        }
-        let mut reader = src.open_blob(digest)?;
-        dst.put_blob(digest, *size, &mut reader, &mut |n| {
-            observer.blob_progress(n)
-        })?;
-        copied.blobs_sent += 1;
-        copied.bytes_sent += size;
-        observer.blob_done(digest, "copied");
-    }
+    move_blobs(src, dst, &blobs, observer, &mut copied)?;
     dst.put_manifest(&entry.media_type, &entry.digest, &manifest, tag)?;
     dst.commit()?;
     Ok(copied)
+}
+
+/// Blobs [`copy_image`] moves at once when source and destination allow it.
+pub const CONCURRENT_BLOBS: usize = 4;
+
+/// What a transfer worker tells the thread that owns the observer.
+enum Event {
+    Start(usize),
+    Progress(usize, u64),
+    Done(usize, &'static str),
+}
+
+/// The destination's blob operations through a shared reference.
+trait BlobDst {
+    fn has_blob(&self, digest: &Digest, size: u64) -> Result<bool, RegistryError>;
+    fn try_mount(&self, digest: &Digest) -> Result<bool, RegistryError>;
+    fn put_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), RegistryError>;
+}
+
+/// Any sink, one blob at a time.
+struct Exclusive<'a>(std::cell::RefCell<&'a mut dyn Sink>);
+
+impl BlobDst for Exclusive<'_> {
+    fn has_blob(&self, digest: &Digest, size: u64) -> Result<bool, RegistryError> {
+        self.0.borrow_mut().has_blob(digest, size)
+    }
+    fn try_mount(&self, digest: &Digest) -> Result<bool, RegistryError> {
+        self.0.borrow_mut().try_mount(digest)
+    }
+    fn put_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), RegistryError> {
+        self.0
+            .borrow_mut()
+            .put_blob(digest, size, content, progress)
+    }
+}
+
+/// A registry repository, from several threads.
+struct SharedRegistry<'a>(&'a RegistrySink<'a>);
+
+impl BlobDst for SharedRegistry<'_> {
+    fn has_blob(&self, digest: &Digest, size: u64) -> Result<bool, RegistryError> {
+        self.0.has(digest, size)
+    }
+    fn try_mount(&self, digest: &Digest) -> Result<bool, RegistryError> {
+        self.0.mount(digest)
+    }
+    fn put_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), RegistryError> {
+        self.0.upload(digest, size, content, progress)
+    }
+}
+
+/// A layout, from several threads.
+struct SharedStore<'a>(&'a (dyn store::SharedBlobWriter + Sync));
+
+impl BlobDst for SharedStore<'_> {
+    fn has_blob(&self, _digest: &Digest, _size: u64) -> Result<bool, RegistryError> {
+        // `put_blob_shared` keeps a blob already present; checked there.
+        Ok(false)
+    }
+    fn try_mount(&self, _digest: &Digest) -> Result<bool, RegistryError> {
+        Ok(false)
+    }
+    fn put_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), RegistryError> {
+        let mut counting = Counting {
+            inner: content,
+            progress,
+        };
+        Ok(self.0.put_blob_shared(digest, size, &mut counting)?)
+    }
+}
+
+/// Moves one blob; how (`existing`, `mounted` or `copied`).
+fn move_blob(
+    src: &dyn ImageStore,
+    dst: &dyn BlobDst,
+    digest: &Digest,
+    size: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<&'static str, RegistryError> {
+    if dst.has_blob(digest, size)? {
+        progress(size);
+        return Ok("existing");
+    }
+    if dst.try_mount(digest)? {
+        progress(size);
+        return Ok("mounted");
+    }
+    let mut reader = src.open_blob(digest)?;
+    dst.put_blob(digest, size, &mut reader, progress)?;
+    Ok("copied")
+}
+
+fn count(copied: &mut Copied, how: &str, size: u64) {
+    match how {
+        "existing" => copied.blobs_existing += 1,
+        "mounted" => copied.blobs_mounted += 1,
+        _ => {
+            copied.blobs_sent += 1;
+            copied.bytes_sent += size;
+        }
+    }
+}
+
+/// Moves the blobs, [`CONCURRENT_BLOBS`] at a time when the source can be
+/// read from several threads and the destination is a registry or a layout;
+/// else one after the other. The observer hears of every blob from this
+/// thread. On failure, the error of the first failing blob (in manifest
+/// order) is returned once the blobs under way have stopped.
+fn move_blobs(
+    src: &dyn ImageStore,
+    dst: &mut dyn Sink,
+    blobs: &[(Digest, u64)],
+    observer: &mut dyn Observer,
+    copied: &mut Copied,
+) -> Result<(), RegistryError> {
+    let shared_src = src.as_sync().filter(|_| blobs.len() > 1);
+    let shared_dst: Option<Box<dyn BlobDst + Sync + '_>> = match (shared_src, dst.shared()) {
+        (Some(_), Some(Shared::Registry(r))) => Some(Box::new(SharedRegistry(r))),
+        (Some(_), Some(Shared::Store(w))) => Some(Box::new(SharedStore(w))),
+        _ => None,
+    };
+    let (Some(shared_src), Some(shared_dst)) = (shared_src, shared_dst) else {
+        let exclusive = Exclusive(std::cell::RefCell::new(dst));
+        for (digest, size) in blobs {
+            observer.blob_start(digest, *size);
+            let how = move_blob(src, &exclusive, digest, *size, &mut |n| {
+                observer.blob_progress(n)
+            })?;
+            count(copied, how, *size);
+            observer.blob_done(digest, how);
+        }
+        return Ok(());
+    };
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<Event>();
+    let dst: &(dyn BlobDst + Sync) = &*shared_dst;
+    let failures: Vec<(usize, RegistryError)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..CONCURRENT_BLOBS.min(blobs.len()))
+            .map(|_| {
+                let tx = tx.clone();
+                let (next, stop) = (&next, &stop);
+                scope.spawn(move || -> Option<(usize, RegistryError)> {
+                    loop {
+                        if stop.load(Ordering::Relaxed) {
+                            return None;
+                        }
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let (digest, size) = blobs.get(i)?;
+                        let _ = tx.send(Event::Start(i));
+                        let progress = &mut |n| {
+                            let _ = tx.send(Event::Progress(i, n));
+                        };
+                        match move_blob(shared_src, dst, digest, *size, progress) {
+                            Ok(how) => {
+                                let _ = tx.send(Event::Done(i, how));
+                            }
+                            Err(e) => {
+                                stop.store(true, Ordering::Relaxed);
+                                return Some((i, e));
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        // Progress bars interleave: each event names its blob.
+        for event in rx {
+            match event {
+                Event::Start(i) => observer.blob_start(&blobs[i].0, blobs[i].1),
+                Event::Progress(i, n) => observer.blob_progress_of(&blobs[i].0, n),
+                Event::Done(i, how) => {
+                    count(copied, how, blobs[i].1);
+                    observer.blob_done(&blobs[i].0, how);
+                }
+            }
+        }
+        workers
+            .into_iter()
+            .filter_map(|w| match w.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    match failures.into_iter().min_by_key(|(i, _)| *i) {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// What a sink offers for concurrent transfers (see [`Sink::shared`]).
+pub enum Shared<'a> {
+    /// A registry repository.
+    Registry(&'a RegistrySink<'a>),
+    /// A store that takes blobs from several threads (a layout).
+    Store(&'a (dyn store::SharedBlobWriter + Sync)),
 }
 
 /// Pushes the image `selector` names in `src` to `dst`'s reference: by its

@@ -169,6 +169,10 @@ fn open_member(path: &Path, member: Member) -> Result<impl Read + use<>, StoreEr
 }
 
 impl ImageStore for Archive {
+    fn as_sync(&self) -> Option<&(dyn ImageStore + Sync)> {
+        Some(self)
+    }
+
     fn describe(&self) -> String {
         self.path.display().to_string()
     }

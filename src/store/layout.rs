@@ -8,7 +8,11 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::{ImageStore, LAYOUT_HEADER, LAYOUT_VERSION, StoreError, WritableStore, copy_verified};
+use super::{
+    ImageStore, LAYOUT_HEADER, LAYOUT_VERSION, SharedBlobWriter, StoreError, WritableStore,
+    copy_verified, write_hashed,
+};
+use crate::digest::Algorithm;
 use crate::digest::Digest;
 use crate::limits::{MAX_INDEX_BYTES, MAX_LAYOUT_HEADER_BYTES};
 use crate::manifest::RootIndex;
@@ -177,7 +181,27 @@ pub(crate) fn write_atomically_with(
     Ok(())
 }
 
+impl SharedBlobWriter for Layout {
+    fn put_blob_shared(
+        &self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+    ) -> Result<(), StoreError> {
+        if self.blob_size(digest)? == Some(size) {
+            return Ok(());
+        }
+        self.ensure_skeleton()?;
+        let path = self.blob_path(digest);
+        write_atomically_with(&path, |w| copy_verified(digest, size, content, w, &path))
+    }
+}
+
 impl ImageStore for Layout {
+    fn as_sync(&self) -> Option<&(dyn ImageStore + Sync)> {
+        Some(self)
+    }
+
     fn describe(&self) -> String {
         self.root.display().to_string()
     }
@@ -246,12 +270,43 @@ impl WritableStore for Layout {
         size: u64,
         content: &mut dyn Read,
     ) -> Result<(), StoreError> {
-        if self.blob_size(digest)? == Some(size) {
-            return Ok(());
-        }
+        self.put_blob_shared(digest, size, content)
+    }
+
+    fn shared_writer(&self) -> Option<&(dyn SharedBlobWriter + Sync)> {
+        Some(self)
+    }
+
+    /// One pass: the bytes go to a temporary file in the blob directory
+    /// while they are hashed, which is renamed to its digest's path.
+    fn put_blob_hashed(
+        &mut self,
+        algorithm: Algorithm,
+        content: &mut dyn Read,
+        accept: &mut dyn FnMut(&Digest, u64) -> bool,
+    ) -> Result<Option<(Digest, u64)>, StoreError> {
         self.ensure_skeleton()?;
-        let path = self.blob_path(digest);
-        write_atomically_with(&path, |w| copy_verified(digest, size, content, w, &path))
+        let dir = self.root.join("blobs").join(algorithm.name());
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let temp = tempfile::Builder::new()
+            .prefix(".wasm-image-")
+            .tempfile_in(&dir)
+            .map_err(|e| StoreError::io(&dir, e))?;
+        let mut file = temp.as_file();
+        let (digest, size) = write_hashed(algorithm, content, &mut file, &dir)?;
+        if !accept(&digest, size) {
+            return Ok(None);
+        }
+        if self.blob_size(&digest)? == Some(size) {
+            return Ok(Some((digest, size)));
+        }
+        let path = self.blob_path(&digest);
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| StoreError::io(&path, e))?;
+        temp.persist(&path)
+            .map_err(|e| StoreError::io(&path, e.error))?;
+        Ok(Some((digest, size)))
     }
 
     fn add_manifest(

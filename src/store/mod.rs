@@ -9,7 +9,7 @@ pub mod layout;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::digest::{Digest, Digester, HashingReader};
+use crate::digest::{Algorithm, Digest, Digester, HashingReader};
 use crate::manifest::{IndexEntry, IndexError, RootIndex};
 
 pub use archive::Archive;
@@ -124,6 +124,24 @@ pub trait ImageStore {
     fn referrers(&self, _subject: &Digest) -> Result<Option<Vec<serde_json::Value>>, StoreError> {
         Ok(None)
     }
+
+    /// This store, when several threads may read it at once (layouts,
+    /// archives and registries): transfers then move blobs concurrently.
+    fn as_sync(&self) -> Option<&(dyn ImageStore + Sync)> {
+        None
+    }
+}
+
+/// Stores blobs through a shared reference, so that several threads can
+/// store blobs at once (see [`WritableStore::shared_writer`]).
+pub trait SharedBlobWriter {
+    /// Same as [`WritableStore::put_blob`].
+    fn put_blob_shared(
+        &self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+    ) -> Result<(), StoreError>;
 }
 
 /// How a store recorded a manifest that has a `subject`.
@@ -198,6 +216,35 @@ pub trait WritableStore: ImageStore {
     /// Publishes the writes atomically: until this returns, readers see the
     /// store as it was; a crash before it leaves the old store intact.
     fn commit(&mut self) -> Result<(), StoreError>;
+
+    /// Stores a blob whose digest is learnt while it is stored: `content` is
+    /// read once and hashed with `algorithm` as it is written; then `accept` is told the
+    /// digest and size, and the blob is published under that digest only if
+    /// it answers `true` (else nothing stays in the store). Returns the
+    /// digest and size when published. The default spools to a temporary
+    /// file and then calls [`WritableStore::put_blob`].
+    fn put_blob_hashed(
+        &mut self,
+        algorithm: Algorithm,
+        content: &mut dyn Read,
+        accept: &mut dyn FnMut(&Digest, u64) -> bool,
+    ) -> Result<Option<(Digest, u64)>, StoreError> {
+        let temp_dir = std::env::temp_dir();
+        let mut temp = tempfile::tempfile().map_err(|e| StoreError::io(&temp_dir, e))?;
+        let (digest, size) = write_hashed(algorithm, content, &mut temp, &temp_dir)?;
+        if !accept(&digest, size) {
+            return Ok(None);
+        }
+        io::Seek::rewind(&mut temp).map_err(|e| StoreError::io(&temp_dir, e))?;
+        self.put_blob(&digest, size, &mut temp)?;
+        Ok(Some((digest, size)))
+    }
+
+    /// A writer of blobs usable from several threads at once, when the store
+    /// has one (a layout does; an archive does not).
+    fn shared_writer(&self) -> Option<&(dyn SharedBlobWriter + Sync)> {
+        None
+    }
 }
 
 /// Which image of a store to use.
@@ -335,6 +382,38 @@ pub fn copy_blob(
     to.put_blob(digest, size, &mut reader)
 }
 
+/// Copies `content` into `sink`, hashing it: its digest and size.
+pub(crate) fn write_hashed(
+    algorithm: Algorithm,
+    content: &mut dyn Read,
+    sink: &mut dyn io::Write,
+    path: &Path,
+) -> Result<(Digest, u64), StoreError> {
+    let mut reader = HashingReader::new(content, algorithm);
+    copy_large(&mut reader, sink).map_err(|e| StoreError::io(path, e))?;
+    Ok(reader.finish())
+}
+
+/// Size of the buffer of [`copy_large`].
+pub(crate) const COPY_BUFFER: usize = 256 << 10;
+
+/// `io::copy` with a large buffer (`io::copy` uses 8 KiB through `dyn Write`):
+/// fewer system calls and hasher calls for large blobs.
+pub(crate) fn copy_large(from: &mut dyn Read, to: &mut dyn io::Write) -> io::Result<u64> {
+    let mut buf = vec![0u8; COPY_BUFFER];
+    let mut total = 0u64;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        to.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+}
+
 /// Copies `content` into `sink`, hashing on the way, and checks digest and size.
 /// Reads at most `size + 1` bytes, so a longer stream is caught without reading it all.
 pub(crate) fn copy_verified(
@@ -348,7 +427,7 @@ pub(crate) fn copy_verified(
         .algorithm()
         .ok_or_else(|| StoreError::UnsupportedAlgorithm(digest.clone()))?;
     let mut reader = HashingReader::new(content.take(size + 1), algorithm);
-    io::copy(&mut reader, sink).map_err(|e| StoreError::io(path, e))?;
+    copy_large(&mut reader, sink).map_err(|e| StoreError::io(path, e))?;
     let (actual, n) = reader.finish();
     if n != size {
         return Err(StoreError::SizeMismatch {

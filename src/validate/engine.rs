@@ -2,6 +2,7 @@
 //! (manifest, config, layers), each blob read once.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Map, Value};
 
@@ -635,6 +636,60 @@ fn layer_role(variant: Variant, t: Option<&str>, n: usize, last: bool) -> LayerR
     }
 }
 
+/// What one thread of [`validate_images`] did: reports by image number, blobs read.
+type WorkerResult = (Vec<(usize, ImageReport)>, HashSet<Digest>);
+
+/// Validates images, on every core for a layout or archive holding several:
+/// threads take the next image from a shared counter, each with its own
+/// engine (so a blob two images share may be read by two threads; the
+/// findings are the same), and the reports keep the order of `selected`.
+fn validate_images(engine: &mut Engine, selected: &[ImageRef]) -> Vec<ImageReport> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(selected.len());
+    let src = match engine.src.as_sync() {
+        Some(src) if threads > 1 => src,
+        _ => return selected.iter().map(|r| engine.image(r)).collect(),
+    };
+    let options = engine.options;
+    let next = AtomicUsize::new(0);
+    let results: Vec<WorkerResult> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut local = Engine::new(src, options);
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(image) = selected.get(i) else {
+                            break;
+                        };
+                        done.push((i, local.image(image)));
+                    }
+                    (done, local.read)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| match w.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    let mut reports: Vec<Option<ImageReport>> = Vec::new();
+    reports.resize_with(selected.len(), || None);
+    for (done, read) in results {
+        engine.read.extend(read);
+        for (i, report) in done {
+            reports[i] = Some(report);
+        }
+    }
+    reports.into_iter().flatten().collect()
+}
+
 /// Builds the report of a run: one image → [`Report::Image`] (with the
 /// layout-level findings added to it), otherwise [`Report::Layout`].
 pub(crate) fn run(
@@ -677,7 +732,7 @@ pub(crate) fn run(
             ),
         );
     }
-    let images: Vec<ImageReport> = selected.iter().map(|r| engine.image(r)).collect();
+    let images = validate_images(engine, &selected);
     let images = match <[ImageReport; 1]>::try_from(images) {
         Ok([mut image]) => {
             let mut findings = layout.findings;

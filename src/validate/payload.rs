@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::io::{self, BufReader, Read};
+use std::sync::mpsc;
 
 use flate2::bufread::MultiGzDecoder;
 
@@ -13,7 +14,7 @@ use crate::digest::{Algorithm, Digest, Digester};
 use crate::limits::Limits;
 use crate::wasm::{
     InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, StreamingInspector, TruncatedWithin,
-    WasmError,
+    WasmError, default_body_workers,
 };
 
 /// The code of a blob that is present but cannot be read.
@@ -65,8 +66,11 @@ pub(crate) fn read_blob<T>(
     limit: u64,
     role: Role,
     sink: &mut Sink,
-    consume: impl FnOnce(&mut dyn Read) -> T,
-) -> Option<T> {
+    consume: impl FnOnce(&mut dyn Read) -> T + Send,
+) -> Option<T>
+where
+    T: Send,
+{
     let location = format!("blob {digest}");
     let absent_code = match role {
         Role::Document => "WI-LAYOUT-006",
@@ -138,7 +142,11 @@ pub(crate) fn read_blob<T>(
         count: 0,
         error: None,
     };
-    let value = consume(&mut hashing);
+    let value = if size >= OVERLAP_MIN_BYTES {
+        overlapped(&mut hashing, consume)
+    } else {
+        consume(&mut hashing)
+    };
     let drained = io::copy(&mut hashing, &mut io::sink());
     if let Some(e) = hashing
         .error
@@ -182,6 +190,87 @@ pub(crate) fn read_blob<T>(
     Some(value)
 }
 
+/// Blobs from this size on are hashed on the caller's thread while another
+/// thread consumes them; smaller ones are not worth a thread.
+const OVERLAP_MIN_BYTES: u64 = 1 << 20;
+/// Size of the chunks handed from the hashing thread to the consumer.
+const CHUNK_BYTES: usize = 256 << 10;
+/// Chunks that may wait for the consumer (bounds the memory in flight).
+const QUEUE_CHUNKS: usize = 4;
+
+/// Runs `consume` on a second thread, fed by a bounded channel of chunks
+/// that this thread reads from `src` (which hashes them): hashing and
+/// consuming (Wasm validation, decompression) overlap on two cores, and at
+/// most `QUEUE_CHUNKS + 2` chunks are in memory. Read errors reach the
+/// consumer as they would have directly; when it stops early, reading stops
+/// here too (the caller drains the rest).
+fn overlapped<T: Send>(src: &mut dyn Read, consume: impl FnOnce(&mut dyn Read) -> T + Send) -> T {
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(QUEUE_CHUNKS);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(QUEUE_CHUNKS + 2);
+    std::thread::scope(|scope| {
+        let consumer = scope.spawn(move || {
+            let mut reader = ChannelReader {
+                rx,
+                back: back_tx,
+                current: Vec::new(),
+                pos: 0,
+            };
+            consume(&mut reader)
+        });
+        loop {
+            let mut buf = back_rx.try_recv().unwrap_or_default();
+            buf.resize(CHUNK_BYTES, 0);
+            match src.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    buf.truncate(n);
+                    if tx.send(Ok(buf)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        match consumer.join() {
+            Ok(value) => value,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The consumer's end of [`overlapped`].
+struct ChannelReader {
+    rx: mpsc::Receiver<io::Result<Vec<u8>>>,
+    back: mpsc::SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.rx.recv() {
+                Ok(Ok(next)) => {
+                    let done = std::mem::replace(&mut self.current, next);
+                    self.pos = 0;
+                    let _ = self.back.try_send(done);
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 /// Reads a whole (bounded) document.
 pub(crate) fn read_all(r: &mut dyn Read) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
@@ -204,7 +293,8 @@ pub(crate) fn scan_payload(reader: &mut dyn Read, validate: bool, limits: &Limit
     let mut inspector = StreamingInspector::new(InspectOptions {
         validate,
         max_section_size: limits.max_wasm_section_bytes,
-    });
+    })
+    .with_body_workers(default_body_workers());
     let mut head = Vec::new();
     let mut buf = vec![0u8; 64 << 10];
     loop {

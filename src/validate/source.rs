@@ -27,6 +27,11 @@ pub(crate) enum Stat {
 pub(crate) trait BlobSource {
     fn stat(&self, digest: &Digest) -> Stat;
     fn open(&self, digest: &Digest) -> Result<Box<dyn Read + '_>, String>;
+    /// The same source, when several threads may read it at once (a layout
+    /// directory or an archive; not an arbitrary store).
+    fn as_sync(&self) -> Option<&(dyn BlobSource + Sync)> {
+        None
+    }
 }
 
 /// A [`BlobSource`] over any store.
@@ -56,6 +61,10 @@ pub(crate) struct DirSource {
 }
 
 impl BlobSource for DirSource {
+    fn as_sync(&self) -> Option<&(dyn BlobSource + Sync)> {
+        Some(self)
+    }
+
     fn stat(&self, digest: &Digest) -> Stat {
         let path = self.root.join(digest.layout_path());
         match fs::symlink_metadata(&path) {
@@ -190,6 +199,10 @@ impl ArchiveSource {
 }
 
 impl BlobSource for ArchiveSource {
+    fn as_sync(&self) -> Option<&(dyn BlobSource + Sync)> {
+        Some(self)
+    }
+
     fn stat(&self, digest: &Digest) -> Stat {
         match self.members.get(&digest.layout_path()) {
             Some(Member::File { size, .. }) => Stat::Present(*size),

@@ -33,6 +33,7 @@ use wasmparser::{
     TagSectionReader, TypeSectionReader, Validator, WasmFeatures,
 };
 
+use super::pool::{BATCH_BYTES, BodyPool};
 use super::{
     InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, TruncatedWithin, WASM_MAGIC, WasmError,
 };
@@ -42,7 +43,7 @@ const MAX_NAME_LEN: u64 = 100_000;
 /// `wasmparser`'s limit on a nested module or component.
 const MAX_NESTED_SIZE: u64 = 1024 * 1024 * 1024;
 
-fn invalid(e: BinaryReaderError) -> WasmError {
+pub(super) fn invalid(e: BinaryReaderError) -> WasmError {
     WasmError::Invalid {
         offset: e.offset(),
         message: e.message().to_string(),
@@ -278,7 +279,14 @@ pub(super) struct Machine {
     section: Option<SectionCtx>,
     kind: Option<ModuleKind>,
     collected: Collected,
+    /// Worker threads for function bodies, when asked for (see [`Machine::set_body_workers`]).
+    body_workers: usize,
+    pool: Option<BodyPool>,
 }
+
+/// Code sections smaller than this are validated on the caller's thread:
+/// starting workers would cost more than it saves.
+const POOL_MIN_CODE_SIZE: u64 = 4 * BATCH_BYTES as u64;
 
 impl Machine {
     pub(super) fn new(options: InspectOptions) -> Self {
@@ -302,7 +310,17 @@ impl Machine {
             section: None,
             kind: None,
             collected: Collected::default(),
+            body_workers: 0,
+            pool: None,
         }
+    }
+
+    /// Validates the function bodies of large code sections on `workers`
+    /// threads (0: on the caller's thread). Errors stay those of sequential
+    /// validation; only when they are reported can come later (at the next
+    /// step, or at the end of the input).
+    pub(super) fn set_body_workers(&mut self, workers: usize) {
+        self.body_workers = workers;
     }
 
     pub(super) fn offset(&self) -> u64 {
@@ -318,6 +336,29 @@ impl Machine {
     /// possible and returns how much. With `eof`, `data` is the rest of the
     /// input: then everything is consumed and the binary ended, or an error.
     pub(super) fn advance(&mut self, data: &[u8], eof: bool) -> Result<usize, WasmError> {
+        let result = self.advance_inner(data, eof);
+        let Some(pool) = self.pool.as_mut() else {
+            return result;
+        };
+        // The bodies the workers have are earlier in the binary than
+        // anything found since: their error comes first, as it would have
+        // sequentially.
+        match result {
+            Err(e) => {
+                let first = pool.finish().err().unwrap_or(e);
+                self.pool = None;
+                Err(first)
+            }
+            Ok(n) if matches!(self.state, State::Done) || pool.failed() => {
+                let r = pool.finish();
+                self.pool = None;
+                r.map(|()| n)
+            }
+            Ok(n) => Ok(n),
+        }
+    }
+
+    fn advance_inner(&mut self, data: &[u8], eof: bool) -> Result<usize, WasmError> {
         let mut pos = 0;
         loop {
             let rest = &data[pos..];
@@ -887,6 +928,9 @@ impl Machine {
         frame.check_function_code_counts(start)?;
         if let Some(v) = self.validator.as_mut() {
             v.code_section_start(&(start..end)).map_err(invalid)?;
+            if self.body_workers > 0 && self.pool.is_none() && end - start >= POOL_MIN_CODE_SIZE {
+                self.pool = Some(BodyPool::new(self.body_workers, self.features));
+            }
         }
         self.state = State::CodeBodies {
             remaining: count,
@@ -928,6 +972,14 @@ impl Machine {
         let body = FunctionBody::new(self.reader(&window[leb_len..total], body_start));
         if let Some(v) = self.validator.as_mut() {
             let func = v.code_section_entry(&body).map_err(invalid)?;
+            if let Some(pool) = self.pool.as_mut() {
+                pool.submit(func, &window[leb_len..total], body_start, &mut self.allocs)?;
+                self.state = State::CodeBodies {
+                    remaining: remaining - 1,
+                    end,
+                };
+                return Ok(Step::Consumed(total));
+            }
             let mut fv = func.into_validator(self.allocs.take().unwrap_or_default());
             let result = fv.validate(&body);
             self.allocs = Some(fv.into_allocations());

@@ -30,6 +30,7 @@
 //! not with code or data size.
 
 mod machine;
+mod pool;
 #[cfg(test)]
 mod tests;
 
@@ -388,6 +389,16 @@ pub fn inspect_reader<R: Read>(
     inspector.finish()
 }
 
+/// The number of body workers worth starting on this machine (see
+/// [`StreamingInspector::with_body_workers`]): the available parallelism, at
+/// most 4; 0 (the caller's thread) on a single core.
+pub fn default_body_workers() -> usize {
+    match std::thread::available_parallelism().map(|n| n.get()) {
+        Ok(n) if n > 1 => n.min(4),
+        _ => 0,
+    }
+}
+
 /// Streaming form for big layers: bytes are pushed in chunks as they are read
 /// from a blob (while another party hashes them); memory stays bounded (see
 /// the [module documentation](self) for the bound).
@@ -421,6 +432,18 @@ impl StreamingInspector {
             pending: Vec::new(),
             failed: None,
         }
+    }
+
+    /// Validates the function bodies of large code sections (from 1 MiB) on
+    /// `workers` threads while this inspector frames the rest (0, the
+    /// default: on the caller's thread). Memory stays bounded (a few batches
+    /// of 256 KiB of bodies in flight). Errors and their offsets are those of
+    /// sequential validation; an invalid body is then reported by a later
+    /// [`push`](Self::push) or by [`finish`](Self::finish) rather than by the
+    /// push that carried it. Without `options.validate` this does nothing.
+    pub fn with_body_workers(mut self, workers: usize) -> Self {
+        self.machine.set_body_workers(workers);
+        self
     }
 
     /// Feeds the next chunk. Returns an error as soon as one is detected;

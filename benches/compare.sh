@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# wasm-image against its baselines, on the same bytes, in one run.
+#
+# Builds in release mode, generates Wasm modules with examples/gen_big_module,
+# then runs the commands of each pair alternately (RUNS rounds, interleaved,
+# so that a slower moment of the machine hits both sides) and compares
+# medians of the wall time:
+#   - `wasm-image validate` of a SIZE_MIB layer  vs `openssl dgst -sha256` of the blob (goal <= 1.15)
+#     (on two modules: half code / half custom section, and a data-heavy one: 2% code)
+#   - `wasm-image build` of a SIZE_MIB module   vs `openssl dgst -sha256` + `cp` of it (goal <= 1.3)
+#   - `wasm-image push` / `pull` of a PUSH_MIB image to a loopback registry
+#     vs `skopeo copy` of the same image (goal <= 0.8)
+#   - peak RSS (`/usr/bin/time`) of validate, build, push and pull (goal <= 32 MiB)
+# and times validate/build and the baselines against layer size (PLOT_SIZES,
+# MiB), for the plot. Writes docs/performance.md, docs/performance.csv and
+# docs/performance.svg (examples/plot_performance.rs, with plotters).
+#
+# Environment: RUNS (default 5), SIZE_MIB (256), PUSH_MIB (64),
+# PLOT_SIZES ("1 4 16 64 256 1024"), PLOT_RUNS (3), OUT (docs),
+# CARGO_TARGET_DIR. The registry is Debian's `docker-registry` on
+# 127.0.0.1 with a free port and a temporary directory, stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+RUNS="${RUNS:-5}"
+SIZE_MIB="${SIZE_MIB:-256}"
+PUSH_MIB="${PUSH_MIB:-64}"
+PLOT_SIZES="${PLOT_SIZES:-1 4 16 64 256 1024}"
+PLOT_RUNS="${PLOT_RUNS:-3}"
+OUT="${OUT:-docs}"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+
+# Tools: installed from Debian's packages when missing (as scripts/test.sh does).
+missing=()
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} (Debian packages)" >&2
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+echo "building (release)..." >&2
+cargo build --quiet --release --features cli --bin wasm-image --example gen_big_module --example plot_performance
+bin="$target_dir/release/wasm-image"
+gen="$target_dir/release/examples/gen_big_module"
+plot="$target_dir/release/examples/plot_performance"
+
+work="$(mktemp -d)"
+registry_pid=""
+cleanup() {
+    if [ -n "$registry_pid" ]; then
+        kill "$registry_pid" 2>/dev/null || true
+        wait "$registry_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# run NAME CMD...: runs CMD once; appends its wall time (s) to $work/t.NAME
+# and its peak RSS (KiB) to $work/m.NAME.
+run() {
+    local name="$1" s e
+    shift
+    s=$(date +%s%N)
+    if ! /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>"$work/err"; then
+        echo "failed: $*" >&2
+        cat "$work/err" >&2
+        exit 1
+    fi
+    e=$(date +%s%N)
+    awk -v ns=$((e - s)) 'BEGIN { printf "%.4f\n", ns / 1e9 }' >>"$work/t.$name"
+    tail -n 1 "$work/rss" >>"$work/m.$name"
+}
+median() { sort -g "$1" | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+peak_mib() { sort -n "$1" | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+meets() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g) ? "met" : "**not met**" }'; }
+# blob_of LAYOUT: the largest blob of a layout (its layer).
+blob_of() { find "$1/blobs/sha256" -type f -printf '%s %p\n' | sort -n | tail -n 1 | cut -d' ' -f2; }
+limit_args() { echo "--max-layer-bytes $((($1 + 1) << 20))"; }
+
+# Modules and layouts.
+mk() { # mk NAME SIZE_MIB CODE_PERCENT
+    "$gen" "$work/$1.wasm" "$2" "$3"
+    "$bin" build "$work/$1.wasm" -o "$work/$1.layout" --variant cncf >/dev/null
+}
+echo "generating modules..." >&2
+mk mixed "$SIZE_MIB" 50
+mk data "$SIZE_MIB" 2
+mk push "$PUSH_MIB" 50
+mixed_blob="$(blob_of "$work/mixed.layout")"
+data_blob="$(blob_of "$work/data.layout")"
+lim="$(limit_args "$SIZE_MIB")"
+
+# The registry.
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 30000)))"
+mkdir -p "$work/registry"
+cat >"$work/registry.yml" <<EOF
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+  secret: benchmark-only
+EOF
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 50); do
+    curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+reg="127.0.0.1:$port"
+# skopeo remembers where it has seen a blob and mounts it from there on the
+# next push; every run pushes to a new repository, and the blob is deleted
+# from the previous skopeo repository so that skopeo uploads it each time.
+layer_digest="sha256:$(basename "$(blob_of "$work/push.layout")")"
+
+echo "timing ($RUNS interleaved rounds)..." >&2
+"$bin" push --plain-http "$work/push.layout" "$reg/bench/source:latest" >/dev/null
+for r in $(seq "$RUNS"); do
+    run validate "$bin" validate $lim "$work/mixed.layout"
+    run openssl_mixed openssl dgst -sha256 "$mixed_blob"
+    run validate_data "$bin" validate $lim "$work/data.layout"
+    run openssl_data openssl dgst -sha256 "$data_blob"
+    rm -rf "$work/built" "$work/copy.wasm"
+    run build "$bin" build "$work/mixed.wasm" -o "$work/built" --variant cncf
+    run openssl_cp sh -c 'openssl dgst -sha256 "$1" && cp "$1" "$2"' sh "$work/mixed.wasm" "$work/copy.wasm"
+    run push "$bin" push --plain-http "$work/push.layout" "$reg/bench/wi$r:latest"
+    run skopeo_push skopeo copy --quiet --preserve-digests --dest-tls-verify=false \
+        "oci:$work/push.layout" "docker://$reg/bench/sk$r:latest"
+    curl -fsS -X DELETE "http://$reg/v2/bench/sk$r/blobs/$layer_digest" >/dev/null 2>&1 || true
+    rm -rf "$work/pulled-wi" "$work/pulled-sk"
+    run pull "$bin" pull --plain-http "$reg/bench/source:latest" "$work/pulled-wi"
+    run skopeo_pull skopeo copy --quiet --preserve-digests --src-tls-verify=false \
+        "docker://$reg/bench/source:latest" "oci:$work/pulled-sk:latest"
+done
+
+echo "timing against layer size ($PLOT_SIZES MiB)..." >&2
+echo "size_mib,wasm_image_validate_s,openssl_dgst_s,wasm_image_build_s,openssl_dgst_cp_s" >"$work/plot.csv"
+rm -f "$work"/t.size* "$work"/m.size*
+for size in $PLOT_SIZES; do
+    mk "s$size" "$size" 50
+    blob="$(blob_of "$work/s$size.layout")"
+    for _ in $(seq "$PLOT_RUNS"); do
+        run "size_v$size" "$bin" validate $(limit_args "$size") "$work/s$size.layout"
+        run "size_o$size" openssl dgst -sha256 "$blob"
+        rm -rf "$work/built" "$work/copy.wasm"
+        run "size_b$size" "$bin" build "$work/s$size.wasm" -o "$work/built" --variant cncf
+        run "size_c$size" sh -c 'openssl dgst -sha256 "$1" && cp "$1" "$2"' sh "$work/s$size.wasm" "$work/copy.wasm"
+    done
+    echo "$size,$(median "$work/t.size_v$size"),$(median "$work/t.size_o$size"),$(median "$work/t.size_b$size"),$(median "$work/t.size_c$size")" >>"$work/plot.csv"
+    rm -rf "$work/s$size.wasm" "$work/s$size.layout" "$work/built" "$work/copy.wasm"
+done
+
+# The report.
+v=$(median "$work/t.validate")
+o=$(median "$work/t.openssl_mixed")
+vd=$(median "$work/t.validate_data")
+od=$(median "$work/t.openssl_data")
+b=$(median "$work/t.build")
+c=$(median "$work/t.openssl_cp")
+p=$(median "$work/t.push")
+sp=$(median "$work/t.skopeo_push")
+l=$(median "$work/t.pull")
+sl=$(median "$work/t.skopeo_pull")
+rv=$(ratio "$v" "$o")
+rvd=$(ratio "$vd" "$od")
+rb=$(ratio "$b" "$c")
+rp=$(ratio "$p" "$sp")
+rl=$(ratio "$l" "$sl")
+cpu="$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+mem="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+sha_ni="no"
+grep -q ' sha_ni ' /proc/cpuinfo && sha_ni="yes"
+mkdir -p "$OUT"
+cp "$work/plot.csv" "$OUT/performance.csv"
+"$plot" "$OUT/performance.csv" "$OUT/performance.svg"
+
+rss_row() { # rss_row NAME LABEL
+    local m
+    m=$(peak_mib "$work/m.$1")
+    printf '| peak RSS of `%s` | %s MiB | ≤ 32 MiB | %s |\n' "$2" "$m" "$(awk -v m="$m" 'BEGIN { print (m <= 32) ? "met" : "**not met**" }')"
+}
+{
+    echo "# Performance"
+    echo
+    echo "Measured by \`benches/compare.sh\` (release build; $RUNS interleaved rounds, medians of wall time;"
+    echo "peak RSS is the largest of the rounds). Regenerate with \`bash benches/compare.sh\`."
+    echo
+    echo "## Machine"
+    echo
+    echo "- CPU: $cpu, $(nproc) cores available (SHA extensions: $sha_ni)"
+    echo "- memory: $mem"
+    echo "- $(uname -sr); $(openssl version | cut -d' ' -f1-2); skopeo $(skopeo --version | awk '{ print $3 }'); registry: Debian's docker-registry on 127.0.0.1"
+    echo
+    echo "## Against the baselines"
+    echo
+    echo "| measure | wasm-image | baseline | ratio | goal | |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    echo "| \`validate\` of a $SIZE_MIB MiB layer (half code, half custom section) vs \`openssl dgst -sha256\` | ${v} s | ${o} s | $rv | ≤ 1.15 | $(meets "$rv" 1.15) |"
+    echo "| \`validate\` of a $SIZE_MIB MiB layer (2% code, 98% custom section) vs \`openssl dgst -sha256\` | ${vd} s | ${od} s | $rvd | ≤ 1.15 | $(meets "$rvd" 1.15) |"
+    echo "| \`build\` of a $SIZE_MIB MiB module vs \`openssl dgst -sha256\` + \`cp\` | ${b} s | ${c} s | $rb | ≤ 1.3 | $(meets "$rb" 1.3) |"
+    echo "| \`push\` of a $PUSH_MIB MiB image vs \`skopeo copy\` to the registry | ${p} s | ${sp} s | $rp | ≤ 0.8 | $(meets "$rp" 0.8) |"
+    echo "| \`pull\` of a $PUSH_MIB MiB image vs \`skopeo copy\` from the registry | ${l} s | ${sl} s | $rl | ≤ 0.8 | $(meets "$rl" 0.8) |"
+    echo
+    echo "| memory | measured | goal | |"
+    echo "| --- | --- | --- | --- |"
+    rss_row validate "validate ($SIZE_MIB MiB)"
+    rss_row build "build ($SIZE_MIB MiB)"
+    rss_row push "push ($PUSH_MIB MiB)"
+    rss_row pull "pull ($PUSH_MIB MiB)"
+    echo
+    echo "## Cost against layer size"
+    echo
+    echo "Medians of $PLOT_RUNS runs (half-code modules, \`--variant cncf\`); data in [performance.csv](performance.csv)."
+    echo
+    echo "![time against layer size](performance.svg)"
+    echo
+    echo "| layer (MiB) | validate (s) | openssl dgst (s) | build (s) | openssl dgst + cp (s) |"
+    echo "| --- | --- | --- | --- | --- |"
+    tail -n +2 "$work/plot.csv" | awk -F, '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }'
+    if [ -f "$OUT/performance-notes.md" ]; then
+        echo
+        cat "$OUT/performance-notes.md"
+    fi
+} >"$OUT/performance.md"
+
+printf '%-58s %9s %9s %7s %s\n' "measure" "wasm-image" "baseline" "ratio" "goal"
+printf '%-58s %9s %9s %7s %s\n' "validate ${SIZE_MIB} MiB (half code) vs openssl dgst" "$v" "$o" "$rv" "<= 1.15 $(meets "$rv" 1.15)"
+printf '%-58s %9s %9s %7s %s\n' "validate ${SIZE_MIB} MiB (2% code) vs openssl dgst" "$vd" "$od" "$rvd" "<= 1.15 $(meets "$rvd" 1.15)"
+printf '%-58s %9s %9s %7s %s\n' "build ${SIZE_MIB} MiB vs openssl dgst + cp" "$b" "$c" "$rb" "<= 1.3 $(meets "$rb" 1.3)"
+printf '%-58s %9s %9s %7s %s\n' "push ${PUSH_MIB} MiB vs skopeo copy" "$p" "$sp" "$rp" "<= 0.8 $(meets "$rp" 0.8)"
+printf '%-58s %9s %9s %7s %s\n' "pull ${PUSH_MIB} MiB vs skopeo copy" "$l" "$sl" "$rl" "<= 0.8 $(meets "$rl" 0.8)"
+for n in validate build push pull; do
+    printf 'peak RSS %-10s %6s MiB (goal <= 32 MiB)\n' "$n" "$(peak_mib "$work/m.$n")"
+done
+echo "wrote $OUT/performance.md, $OUT/performance.csv, $OUT/performance.svg" >&2
