@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::Method;
 use reqwest::Url;
 use reqwest::blocking::{Client as Http, Response};
@@ -96,12 +97,22 @@ struct AuthState {
     tokens: HashMap<String, String>,
 }
 
+/// The credentials a request carried (requests run on several threads at
+/// once, so what was sent, not what is known now, decides a retry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    Nothing,
+    Basic,
+    Bearer,
+}
+
 /// One request, kept so that it can be sent again.
 struct Request<'a> {
     method: Method,
     url: Url,
     headers: Vec<(header::HeaderName, String)>,
-    body: Option<&'a [u8]>,
+    /// Shared, so that a retry resends it without a copy.
+    body: Option<Bytes>,
     scope: &'a str,
 }
 
@@ -266,7 +277,12 @@ impl Client {
     }
 
     /// Learns from a 401 challenge. Returns whether a retry may succeed.
-    fn on_challenge(&self, response: &Response, scope: &str) -> Result<bool, RegistryError> {
+    fn on_challenge(
+        &self,
+        response: &Response,
+        scope: &str,
+        sent: Sent,
+    ) -> Result<bool, RegistryError> {
         let Some(challenge) = response
             .headers()
             .get(header::WWW_AUTHENTICATE)
@@ -278,9 +294,11 @@ impl Client {
         match challenge {
             Challenge::Basic => {
                 let mut state = self.lock();
-                if state.basic || self.credentials.is_none() {
+                if self.credentials.is_none() || sent == Sent::Basic {
                     return Ok(false);
                 }
+                // Sent without credentials: retry with them (another
+                // thread may have learnt the scheme meanwhile).
                 state.basic = true;
                 Ok(true)
             }
@@ -290,7 +308,12 @@ impl Client {
                 scope: asked,
             } => {
                 let mut state = self.lock();
-                let had = state.tokens.remove(scope).is_some();
+                // A token sent and refused is dropped; one fetched by another
+                // thread since this request left is kept.
+                let had = sent == Sent::Bearer;
+                if had {
+                    state.tokens.remove(scope);
+                }
                 let known = state.bearer.is_some();
                 state.bearer = Some((realm, service));
                 drop(state);
@@ -377,18 +400,24 @@ impl Client {
             for (name, value) in &req.headers {
                 rb = rb.header(name, value);
             }
+            let mut sent = Sent::Nothing;
             if let Some(value) = self.authorization(req.scope)? {
+                sent = if value.starts_with("Bearer ") {
+                    Sent::Bearer
+                } else {
+                    Sent::Basic
+                };
                 rb = rb.header(header::AUTHORIZATION, sensitive(&value)?);
             }
-            if let Some(body) = req.body {
-                rb = rb.body(body.to_vec());
+            if let Some(body) = &req.body {
+                rb = rb.body(body.clone());
             }
             match rb.send() {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     if status == 401 && !challenged {
                         challenged = true;
-                        if self.on_challenge(&response, req.scope)? {
+                        if self.on_challenge(&response, req.scope, sent)? {
                             continue;
                         }
                         return Ok(response);
@@ -619,7 +648,7 @@ impl Client {
             .append_pair("mount", digest.as_str())
             .append_pair("from", from);
         let req = Request {
-            body: Some(&[]),
+            body: Some(Bytes::new()),
             ..self.request(Method::POST, url, &scope)
         };
         let shown = strip_query(&req.url);
@@ -651,7 +680,7 @@ impl Client {
         let scope = push_scope(repository);
         let url = self.url(&format!("v2/{repository}/blobs/uploads/"))?;
         let req = Request {
-            body: Some(&[]),
+            body: Some(Bytes::new()),
             ..self.request(Method::POST, url, &scope)
         };
         let shown = req.url.to_string();
@@ -662,10 +691,12 @@ impl Client {
             .ok_or_else(|| crate::store::StoreError::UnsupportedAlgorithm(digest.clone()))?;
         let mut reader = HashingReader::new(content.take(size + 1), algorithm);
         let chunk = self.chunk_size;
-        let mut buf = Vec::new();
         let mut sent = 0u64;
         let last = loop {
-            buf.clear();
+            // A fresh buffer for each chunk: the previous one belongs to its
+            // request. Exactly one chunk is allocated (no doubling).
+            let mut buf =
+                Vec::with_capacity(usize::try_from(chunk.min(size.saturating_add(1))).unwrap_or(0));
             (&mut reader)
                 .take(chunk)
                 .read_to_end(&mut buf)
@@ -678,21 +709,23 @@ impl Client {
             let total = sent + buf.len() as u64;
             if total >= size || (buf.len() as u64) < chunk {
                 // The last piece (or all of a small blob): it goes with the PUT.
-                break std::mem::take(&mut buf);
+                break Bytes::from(buf);
             }
+            let len = buf.len() as u64;
+            let buf = Bytes::from(buf);
             let req = Request {
                 headers: vec![
                     (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
                     (header::CONTENT_RANGE, format!("{sent}-{}", total - 1)),
                 ],
-                body: Some(&buf),
+                body: Some(buf),
                 ..self.request(Method::PATCH, location.clone(), &scope)
             };
             let shown = strip_query(&req.url);
             let response = check(self.send(&req)?, "PATCH", &shown)?;
             location = self.location(&response)?;
             sent = total;
-            progress(buf.len() as u64);
+            progress(len);
         };
         let (actual, n) = reader.finish();
         if n != size {
@@ -716,7 +749,7 @@ impl Client {
         url.query_pairs_mut().append_pair("digest", digest.as_str());
         let req = Request {
             headers: vec![(header::CONTENT_TYPE, "application/octet-stream".to_owned())],
-            body: Some(&last),
+            body: Some(last.clone()),
             ..self.request(Method::PUT, url, &scope)
         };
         let shown = strip_query(&req.url);
@@ -758,7 +791,7 @@ impl Client {
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
         let req = Request {
             headers: vec![(header::CONTENT_TYPE, media_type.to_owned())],
-            body: Some(bytes),
+            body: Some(Bytes::copy_from_slice(bytes)),
             ..self.request(Method::PUT, url, &scope)
         };
         let shown = req.url.to_string();

@@ -5,7 +5,7 @@
 //! way at commit. An interrupted write therefore leaves the old layout readable.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use super::{
@@ -285,27 +285,40 @@ impl WritableStore for Layout {
         content: &mut dyn Read,
         accept: &mut dyn FnMut(&Digest, u64) -> bool,
     ) -> Result<Option<(Digest, u64)>, StoreError> {
-        self.ensure_skeleton()?;
+        // Nothing is created in the layout before `accept`: the temporary
+        // file goes into the blob directory if it exists, else into the
+        // nearest existing directory above it (the same file system, so
+        // that it can be renamed).
         let dir = self.root.join("blobs").join(algorithm.name());
-        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let near = dir
+            .ancestors()
+            .find(|d| d.is_dir())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
         let temp = tempfile::Builder::new()
             .prefix(".wasm-image-")
-            .tempfile_in(&dir)
-            .map_err(|e| StoreError::io(&dir, e))?;
+            .tempfile_in(&near)
+            .map_err(|e| StoreError::io(&near, e))?;
         let mut file = temp.as_file();
-        let (digest, size) = write_hashed(algorithm, content, &mut file, &dir)?;
+        let (digest, size) = write_hashed(algorithm, content, &mut file, &near)?;
         if !accept(&digest, size) {
             return Ok(None);
         }
         if self.blob_size(&digest)? == Some(size) {
             return Ok(Some((digest, size)));
         }
+        self.ensure_skeleton()?;
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let path = self.blob_path(&digest);
         temp.as_file()
             .sync_all()
             .map_err(|e| StoreError::io(&path, e))?;
-        temp.persist(&path)
-            .map_err(|e| StoreError::io(&path, e.error))?;
+        if let Err(e) = temp.persist(&path) {
+            // Not renameable (another file system): copy it, verified.
+            let mut temp = e.file;
+            temp.rewind().map_err(|e| StoreError::io(&path, e))?;
+            self.put_blob(&digest, size, &mut temp)?;
+        }
         Ok(Some((digest, size)))
     }
 

@@ -592,3 +592,86 @@ fn inspector_is_an_io_sink_and_limit_can_be_lifted() {
     };
     assert!(inspect_with(&bytes, unlimited).is_ok());
 }
+
+/// A module of `n` bodies of 1000 `nop`s (over the size from which bodies go
+/// to workers), with body `bad[i]` made invalid (`i32.add` on an empty stack).
+fn many_bodies(n: usize, bad: &[usize], trailing_garbage: bool) -> Vec<u8> {
+    fn leb(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    let mut out = CORE_MODULE_PREAMBLE.to_vec();
+    out.extend_from_slice(&[0x01, 0x04, 0x01, 0x60, 0x00, 0x00]);
+    let mut count = Vec::new();
+    leb(n as u64, &mut count);
+    out.push(0x03);
+    leb((count.len() + n) as u64, &mut out);
+    out.extend_from_slice(&count);
+    out.extend(std::iter::repeat_n(0u8, n));
+    let mut code = count.clone();
+    for i in 0..n {
+        let mut body = vec![0x00];
+        body.extend(std::iter::repeat_n(0x01u8, 1000));
+        if bad.contains(&i) {
+            body[500] = 0x6a;
+        }
+        body.push(0x0b);
+        leb(body.len() as u64, &mut code);
+        code.extend_from_slice(&body);
+    }
+    out.push(0x0a);
+    leb(code.len() as u64, &mut out);
+    out.extend_from_slice(&code);
+    if trailing_garbage {
+        out.extend_from_slice(&[0x0c, 0x01, 0x00]);
+    }
+    out
+}
+
+fn with_workers(bytes: &[u8], chunk: usize, workers: usize) -> Result<ModuleInfo, WasmError> {
+    let mut s = StreamingInspector::new(opts(true)).with_body_workers(workers);
+    for piece in bytes.chunks(chunk) {
+        if s.push(piece).is_err() {
+            break;
+        }
+    }
+    s.finish()
+}
+
+#[test]
+fn body_workers_give_the_results_of_sequential_validation() {
+    let cases = [
+        many_bodies(1100, &[], false),
+        many_bodies(1100, &[300, 1050], false),
+        many_bodies(1100, &[0], false),
+        many_bodies(1100, &[], true),
+        many_bodies(1100, &[1099], true),
+    ];
+    for (i, bytes) in cases.iter().enumerate() {
+        assert!(bytes.len() > 1 << 20, "case {i} is too small for the pool");
+        let sequential = validate(bytes).map_err(|e| e.to_string());
+        for (chunk, workers) in [(64 << 10, 2), (7919, 3), (bytes.len(), 1)] {
+            let parallel = with_workers(bytes, chunk, workers).map_err(|e| e.to_string());
+            assert_eq!(
+                parallel, sequential,
+                "case {i}, chunk {chunk}, {workers} workers"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_inspector_dropped_with_bodies_in_flight_stops_its_workers() {
+    let bytes = many_bodies(1100, &[], false);
+    let mut s = StreamingInspector::new(opts(true)).with_body_workers(2);
+    s.push(&bytes[..bytes.len() / 2])
+        .expect("first half is fine");
+    drop(s);
+}
