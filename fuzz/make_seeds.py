@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates the committed seed corpus fuzz/seeds/<target>/ from testdata/
 and conformance/ (run from anywhere; deterministic; stdlib only)."""
-import gzip, hashlib, io, json, os, re, shutil, sys, tarfile
+import gzip, hashlib, io, json, os, re, shutil, subprocess, sys, tarfile, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEEDS = os.path.join(ROOT, "fuzz", "seeds")
@@ -92,8 +92,32 @@ def archive_of(image):
     return buf.getvalue()
 
 
+def signed_images(tmp):
+    """Signed layouts (cosign .sig manifest; Sigstore bundle referrer), made
+    with the CLI when it is built (cargo build --features cli)."""
+    cli = os.path.join(ROOT, "target", "debug", "wasm-image")
+    if not os.path.exists(cli):
+        print("no target/debug/wasm-image: no signed seeds", file=sys.stderr)
+        return []
+    env = dict(os.environ, WASM_IMAGE_PASSWORD="")
+    run = lambda *a: subprocess.run([cli, *a], cwd=tmp, env=env, check=True, capture_output=True)
+    run("keygen", "-o", "k")
+    module = os.path.join(ROOT, "testdata", "modules", "proxy-filter.wasm")
+    out = []
+    for name, extra in (("sig", []), ("bundle", ["--bundle"])):
+        run("build", module, "-o", name, "--tag", "v1")
+        run("sign", name + ":v1", "--key", "k.key", *extra)
+        out.append(os.path.join(tmp, name))
+    return out
+
+
 def main():
     shutil.rmtree(SEEDS, ignore_errors=True)
+    tmp = tempfile.mkdtemp()
+    for image in signed_images(tmp):
+        put("layout", layout_seed(image))
+        put("archive", archive_of(image))
+    shutil.rmtree(tmp)
     spec = os.path.join(ROOT, "testdata", "oci-image-spec")
     for p in files(spec, lambda p: p.endswith(".json") and "schema" not in p and "cases.json" not in p):
         put("documents", read(p))

@@ -173,12 +173,21 @@ fn find_in_tar(
         }
         let size = entry.size();
         let mut buf = vec![0u8; 64 << 10];
+        let mut read = 0u64;
         loop {
             let n = entry.read(&mut buf).map_err(classify)?;
             if n == 0 {
                 break;
             }
+            read += n as u64;
             sink(&buf[..n]).map_err(CompatError::Sink)?;
+        }
+        // The tar reader ends an entry quietly when the stream ends early.
+        if read != size {
+            return Err(CompatError::Tar(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{path} is truncated: the layer ends after {read} of its {size} bytes"),
+            )));
         }
         return Ok((path, size));
     }
