@@ -37,10 +37,13 @@ fn input(target: &str, name: &str) -> Vec<u8> {
     fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The body of a fuzz target.
+type Run = fn(&[u8]);
+
 /// Replays every committed input of every target.
 #[test]
 fn every_committed_crash_replays_cleanly() {
-    let runs: [(&str, fn(&[u8])); 8] = [
+    let runs: [(&str, Run); 8] = [
         ("documents", targets::documents::run),
         ("layout", targets::layout::run),
         ("archive", targets::archive::run),
