@@ -334,7 +334,15 @@ fn cli_sign_verify_push_pull_copy_carry_signatures() {
     let direct = format!("{host}/cli/direct:v1");
     ok(&["push", &p("direct"), &direct, "--plain-http"]);
     for (key, public) in [(&ecdsa_key, &ecdsa_pub), (&ed_key, &ed_pub)] {
-        ok(&["sign", &direct, "--key", key, "-a", "env=prod", "--plain-http"]);
+        ok(&[
+            "sign",
+            &direct,
+            "--key",
+            key,
+            "-a",
+            "env=prod",
+            "--plain-http",
+        ]);
         let out = ok(&["sign", &direct, "--key", key, "--bundle", "--plain-http"]);
         assert!(out.contains("referrer"), "{out}");
         let kinds = verify_ok(&direct, public);
@@ -392,13 +400,7 @@ fn cli_sign_verify_push_pull_copy_carry_signatures() {
 
     // --no-signatures copies the image alone.
     let bare = format!("{host}/cli/bare:v1");
-    ok(&[
-        "copy",
-        &remote,
-        &bare,
-        "--no-signatures",
-        "--plain-http",
-    ]);
+    ok(&["copy", &remote, &bare, "--no-signatures", "--plain-http"]);
     let (code, out, _) = cli(&["verify", &bare, "--key", &ed_pub, "--plain-http"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("no signatures found"), "{out}");
@@ -436,10 +438,7 @@ fn a_signed_layout_holds_exactly_what_cosign_writes() {
     assert_eq!(entries.len(), 2);
     let sig_entry = entries
         .iter()
-        .find(|e| {
-            e["annotations"]["org.opencontainers.image.ref.name"]
-                == Value::from(signature_tag(&image))
-        })
+        .find(|e| e["annotations"]["org.opencontainers.image.ref.name"] == signature_tag(&image))
         .unwrap();
     assert_eq!(
         sig_entry["mediaType"],
@@ -471,7 +470,11 @@ fn a_signed_layout_holds_exactly_what_cosign_writes() {
         ["dev.cosignproject.cosign/signature"]
     );
     let signature = STANDARD
-        .decode(annotations["dev.cosignproject.cosign/signature"].as_str().unwrap())
+        .decode(
+            annotations["dev.cosignproject.cosign/signature"]
+                .as_str()
+                .unwrap(),
+        )
         .unwrap();
     // The payload blob is byte for byte cosign's payload for this image.
     let payload_digest = Digest::parse(layer["digest"].as_str().unwrap()).unwrap();

@@ -1298,8 +1298,7 @@ fn a_layout_with_one_image_and_its_signatures_validates_as_one_image() {
 
     // A signature artifact is still checked by the blob rules: a payload
     // blob whose bytes changed is reported.
-    let index: Value =
-        serde_json::from_slice(&fs::read(path.join("index.json")).unwrap()).unwrap();
+    let index: Value = serde_json::from_slice(&fs::read(path.join("index.json")).unwrap()).unwrap();
     let sig = index["manifests"]
         .as_array()
         .unwrap()

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use wasm_image::registry::Registry;
 use wasm_image::sign::bundle::sign_image_bundle;
 use wasm_image::sign::cosign::{SignOptions, sign_image};
 use wasm_image::sign::key::{PrivateKey, is_encrypted_pem};
 use wasm_image::sign::payload::docker_reference;
-use wasm_image::registry::Registry;
 use wasm_image::store::archive::is_archive;
 use wasm_image::store::{Archive, Layout, WritableStore};
 use wasm_image::target::Target;

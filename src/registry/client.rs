@@ -856,7 +856,13 @@ impl Client {
                 return Ok(None);
             };
             let manifests = match document.get("manifests").and_then(|m| m.as_array()) {
-                Some(m) if is_index || document.get("mediaType").and_then(|t| t.as_str()) == Some(mt::OCI_INDEX) => m,
+                Some(m)
+                    if is_index
+                        || document.get("mediaType").and_then(|t| t.as_str())
+                            == Some(mt::OCI_INDEX) =>
+                {
+                    m
+                }
                 _ => return Ok(None),
             };
             out.extend(manifests.iter().cloned());

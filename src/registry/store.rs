@@ -223,7 +223,9 @@ impl Registry {
         reference: &str,
     ) -> Result<bool, RegistryError> {
         let Some(pos) = self.pending.blobs.iter().position(|(d, _)| d == digest) else {
-            return Err(RegistryError::Store(StoreError::BlobNotFound(digest.clone())));
+            return Err(RegistryError::Store(StoreError::BlobNotFound(
+                digest.clone(),
+            )));
         };
         let (_, bytes) = self.pending.blobs.remove(pos);
         let repository = self.reference.repository.clone();
@@ -421,9 +423,11 @@ impl WritableStore for Registry {
             Some((_, b)) if b.len() as u64 == size => {}
             _ => return Err(StoreError::BlobNotFound(digest.clone())),
         }
-        self.pending
-            .manifests
-            .push((media_type.to_owned(), digest.clone(), tag.map(str::to_owned)));
+        self.pending.manifests.push((
+            media_type.to_owned(),
+            digest.clone(),
+            tag.map(str::to_owned),
+        ));
         Ok(())
     }
 
@@ -464,9 +468,9 @@ impl WritableStore for Registry {
                 manifests.push(m.clone());
             }
         }
-        self.pending
-            .blobs
-            .retain(|(d, _)| !queued.iter().any(|m| &m.1 == d) || manifests.iter().any(|m| &m.1 == d));
+        self.pending.blobs.retain(|(d, _)| {
+            !queued.iter().any(|m| &m.1 == d) || manifests.iter().any(|m| &m.1 == d)
+        });
         self.pending.manifests = manifests;
         self.flush_blobs(None).map_err(|e| e.into_store(&what))?;
         let manifests = std::mem::take(&mut self.pending.manifests);

@@ -18,9 +18,7 @@ use crate::manifest::{EMPTY_DIGEST, IndexEntry, encode};
 use crate::media_type as mt;
 use crate::sign::cosign::{SignError, Signed, resolve_subject};
 use crate::sign::key::PrivateKey;
-use crate::store::{
-    self, ImageStore, ReferrerIndexing, Selector, WritableStore, referrers_tag,
-};
+use crate::store::{self, ImageStore, ReferrerIndexing, Selector, WritableStore, referrers_tag};
 
 /// Media type of a Sigstore bundle v0.3 (layer and `artifactType`).
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";

@@ -160,13 +160,14 @@ pub fn carry_signatures(
         }
         let size = descriptor.get("size").and_then(Value::as_u64);
         let bytes = store::read_manifest(src, &digest, size, MAX_MANIFEST_BYTES)?;
-        let document: Value = crate::json::parse_bounded(&bytes, MAX_MANIFEST_BYTES, 16).map_err(
-            |e| SignError::Malformed {
-                what: "referrer manifest",
-                digest: digest.clone(),
-                reason: e.to_string(),
-            },
-        )?;
+        let document: Value =
+            crate::json::parse_bounded(&bytes, MAX_MANIFEST_BYTES, 16).map_err(|e| {
+                SignError::Malformed {
+                    what: "referrer manifest",
+                    digest: digest.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
         // A referrer whose subject is not the image is not the image's: never carried.
         if document
             .get("subject")

@@ -9,9 +9,9 @@
 use serde_json::Value;
 
 use super::{Engine, ImageRef};
+use crate::media_type as mt;
 use crate::validate::document::{self, parse_json};
 use crate::validate::finding::Sink;
-use crate::media_type as mt;
 
 /// How deep artifact indexes may nest (the fallback index lists manifests).
 const MAX_ARTIFACT_DEPTH: usize = 2;
