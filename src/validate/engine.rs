@@ -19,6 +19,8 @@ use crate::store::Selector;
 use crate::variant::{self, Variant};
 use crate::wasm::ModuleInfo;
 
+// A child of this module (it uses the engine's private readers), kept in its own file.
+#[path = "artifacts.rs"]
 mod artifacts;
 
 /// Config media types whose content is JSON this crate knows how to read.
@@ -678,8 +680,10 @@ pub(crate) fn run(
         engine.collect(&items, &mut Vec::new(), &mut layout, &mut refs);
     }
     // Referrer manifests (a `subject`) listed directly are artifacts too.
-    let (referrers, refs): (Vec<ImageRef>, Vec<ImageRef>) =
-        refs.into_iter().partition(|r| engine.is_referrer(r));
+    let digests: Vec<Digest> = refs.iter().map(|r| r.digest.clone()).collect();
+    let (referrers, refs): (Vec<ImageRef>, Vec<ImageRef>) = refs
+        .into_iter()
+        .partition(|r| engine.is_referrer(r, &digests));
     artifacts.extend(referrers);
     for artifact in &artifacts {
         engine.artifact(artifact, &mut layout);

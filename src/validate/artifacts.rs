@@ -9,6 +9,7 @@
 use serde_json::Value;
 
 use super::{Engine, ImageRef};
+use crate::digest::Digest;
 use crate::media_type as mt;
 use crate::validate::document::{self, parse_json};
 use crate::validate::finding::Sink;
@@ -17,13 +18,21 @@ use crate::validate::finding::Sink;
 const MAX_ARTIFACT_DEPTH: usize = 2;
 
 impl Engine<'_> {
-    /// Whether an image found in an index is a referrer (its manifest has a `subject`).
-    pub(crate) fn is_referrer(&mut self, image: &ImageRef) -> bool {
+    /// Whether an image found in an index is a referrer of another image of
+    /// the store: its manifest's `subject` names the digest of one of `images`.
+    /// (A manifest whose subject is elsewhere is still validated as an image.)
+    pub(crate) fn is_referrer(&mut self, image: &ImageRef, images: &[Digest]) -> bool {
         let limit = self.options.limits.max_manifest_bytes;
         let mut scratch = Sink::new();
         self.document(&image.digest, image.size, limit, &mut scratch)
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .is_some_and(|v| v.get("subject").is_some_and(Value::is_object))
+            .and_then(|v| {
+                v.get("subject")?
+                    .get("digest")?
+                    .as_str()
+                    .and_then(|d| Digest::parse(d).ok())
+            })
+            .is_some_and(|subject| subject != image.digest && images.contains(&subject))
     }
 
     /// Checks an artifact manifest or index by the descriptor and blob rules.
