@@ -8,7 +8,7 @@ use flate2::Compression;
 use flate2::read::GzDecoder;
 
 use crate::digest::{Algorithm, Digest, HashingWriter};
-use crate::limits::{Limits, RATIO_FREE_BYTES};
+use crate::limits::Limits;
 
 /// The file name the consumers look for.
 pub const PLUGIN_FILE: &str = "plugin.wasm";
@@ -117,7 +117,7 @@ impl<R: Read> Read for Bounded<R> {
             return Err(io::Error::other("decompressed size limit"));
         }
         let compressed = self.decoder.get_ref().count.max(1);
-        if self.out > RATIO_FREE_BYTES
+        if self.out > self.limits.ratio_free_bytes
             && self.out / compressed > self.limits.max_decompression_ratio
         {
             self.tripped = Some(CompatError::Ratio(self.limits.max_decompression_ratio));

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use wasm_image::limits::{MAX_KEY_FILE_BYTES, read_file_bounded};
 use wasm_image::registry::Registry;
 use wasm_image::sign::bundle::sign_image_bundle;
 use wasm_image::sign::cosign::{SignOptions, sign_image};
@@ -57,7 +58,7 @@ pub fn open_writable(
 
 pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.target)?;
-    let pem = std::fs::read(&args.key)
+    let pem = read_file_bounded(&args.key, MAX_KEY_FILE_BYTES, "MAX_KEY_FILE_BYTES")
         .with_context(|| format!("reading the key {}", args.key.display()))?;
     let key = if is_encrypted_pem(&pem) {
         let password = read_password(false)?;

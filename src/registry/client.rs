@@ -23,16 +23,14 @@ use super::auth::{self, Challenge, Credentials};
 use super::reference::Reference;
 use super::{Options, RegistryError};
 use crate::digest::{Digest, HashingReader};
-use crate::limits::MAX_MANIFEST_BYTES;
+use crate::limits::{
+    MAX_ERROR_BODY_BYTES as MAX_ERROR_BODY, MAX_MANIFEST_BYTES, MAX_TAG_LIST_BYTES, MAX_TAG_PAGES,
+    MAX_TOKEN_RESPONSE_BYTES,
+};
 use crate::media_type as mt;
 
 /// The manifest types asked for when reading a manifest.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
-
-/// Upper bound of tag list pages followed.
-const MAX_TAG_PAGES: usize = 1000;
-/// Upper bound of an error body read for its error codes.
-const MAX_ERROR_BODY: u64 = 64 << 10;
 
 /// Counters of what a client did, for progress reports and tests.
 #[derive(Debug, Default)]
@@ -355,9 +353,14 @@ impl Client {
         }
         let mut body = Vec::new();
         response
-            .take(MAX_ERROR_BODY)
+            .take(MAX_TOKEN_RESPONSE_BYTES + 1)
             .read_to_end(&mut body)
             .map_err(|e| auth_err(format!("reading the token answer: {e}")))?;
+        if body.len() as u64 > MAX_TOKEN_RESPONSE_BYTES {
+            return Err(auth_err(format!(
+                "the token server's answer is over the limit of {MAX_TOKEN_RESPONSE_BYTES} bytes (MAX_TOKEN_RESPONSE_BYTES)"
+            )));
+        }
         let answer: TokenAnswer = serde_json::from_slice(&body)
             .map_err(|_| auth_err("the token server's answer is not JSON".into()))?;
         answer
@@ -466,7 +469,7 @@ impl Client {
             && len > MAX_MANIFEST_BYTES
         {
             return Err(self.protocol(format!(
-                "manifest {reference} is {len} bytes, over the limit of {MAX_MANIFEST_BYTES}"
+                "manifest {reference} is {len} bytes, over the limit of {MAX_MANIFEST_BYTES} (MAX_MANIFEST_BYTES)"
             )));
         }
         let mut bytes = Vec::new();
@@ -476,7 +479,7 @@ impl Client {
             .map_err(|e| self.protocol(format!("reading manifest {reference}: {e}")))?;
         if bytes.len() as u64 > MAX_MANIFEST_BYTES {
             return Err(self.protocol(format!(
-                "manifest {reference} is over the limit of {MAX_MANIFEST_BYTES} bytes"
+                "manifest {reference} is over the limit of {MAX_MANIFEST_BYTES} bytes (MAX_MANIFEST_BYTES)"
             )));
         }
         let wanted = expected.cloned().or(announced);
@@ -897,9 +900,14 @@ impl Client {
                 .and_then(next_link);
             let mut body = Vec::new();
             response
-                .take(MAX_MANIFEST_BYTES)
+                .take(MAX_TAG_LIST_BYTES + 1)
                 .read_to_end(&mut body)
                 .map_err(|e| self.protocol(format!("reading the tag list: {e}")))?;
+            if body.len() as u64 > MAX_TAG_LIST_BYTES {
+                return Err(self.protocol(format!(
+                    "a tag list page is over the limit of {MAX_TAG_LIST_BYTES} bytes (MAX_TAG_LIST_BYTES)"
+                )));
+            }
             #[derive(serde::Deserialize)]
             struct TagList {
                 tags: Option<Vec<String>>,
