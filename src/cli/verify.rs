@@ -10,12 +10,14 @@ use wasm_image::sign::keyless::{KeylessPolicy, TrustedRoot};
 use wasm_image::sign::verify::{VerifyOptions, verify_image};
 use wasm_image::target::Target;
 
+use super::remote::RegistryArgs;
 use super::{EXIT_FAILED, Format};
 
 /// Arguments of `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The image: DIR, DIR:TAG, DIR@sha256:HEX, or an OCI archive file in place of DIR.
+    /// The image: DIR, DIR:TAG, DIR@sha256:HEX, an OCI archive file in place
+    /// of DIR, or a registry reference HOST[:PORT]/REPO[:TAG|@sha256:HEX].
     target: String,
     /// Public key (`PUBLIC KEY` PEM) for key-based signatures.
     #[arg(long)]
@@ -35,6 +37,8 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -64,7 +68,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let store = target.open()?;
+    let store = target.open_with(&args.registry.options()?)?;
     let options = VerifyOptions {
         key,
         keyless,
