@@ -8,7 +8,7 @@ use flate2::Compression;
 use flate2::read::GzDecoder;
 
 use crate::digest::{Algorithm, Digest, HashingWriter};
-use crate::limits::{Limits, RATIO_FREE_BYTES};
+use crate::limits::Limits;
 
 /// The file name the consumers look for.
 pub const PLUGIN_FILE: &str = "plugin.wasm";
@@ -117,7 +117,7 @@ impl<R: Read> Read for Bounded<R> {
             return Err(io::Error::other("decompressed size limit"));
         }
         let compressed = self.decoder.get_ref().count.max(1);
-        if self.out > RATIO_FREE_BYTES
+        if self.out > self.limits.ratio_free_bytes
             && self.out / compressed > self.limits.max_decompression_ratio
         {
             self.tripped = Some(CompatError::Ratio(self.limits.max_decompression_ratio));
@@ -173,12 +173,21 @@ fn find_in_tar(
         }
         let size = entry.size();
         let mut buf = vec![0u8; 64 << 10];
+        let mut read = 0u64;
         loop {
             let n = entry.read(&mut buf).map_err(classify)?;
             if n == 0 {
                 break;
             }
+            read += n as u64;
             sink(&buf[..n]).map_err(CompatError::Sink)?;
+        }
+        // The tar reader ends an entry quietly when the stream ends early.
+        if read != size {
+            return Err(CompatError::Tar(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{path} is truncated: the layer ends after {read} of its {size} bytes"),
+            )));
         }
         return Ok((path, size));
     }

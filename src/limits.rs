@@ -44,6 +44,43 @@ pub const MAX_BUNDLE_BYTES: u64 = 1 << 20;
 pub const MAX_TRUSTED_ROOT_BYTES: u64 = 4 << 20;
 /// Longest certificate chain followed in a keyless signature.
 pub const MAX_CHAIN_LENGTH: usize = 8;
+/// Largest token-server answer read (`{"token": ...}`; JWTs are a few KiB).
+pub const MAX_TOKEN_RESPONSE_BYTES: u64 = 64 << 10;
+/// Largest page of a registry's tag list read.
+pub const MAX_TAG_LIST_BYTES: u64 = 4 << 20;
+/// Largest registry error body read for its error codes (the rest is ignored).
+pub const MAX_ERROR_BODY_BYTES: u64 = 64 << 10;
+/// Most pages of a registry's tag list followed.
+pub const MAX_TAG_PAGES: usize = 1000;
+/// Largest docker `config.json` (credentials) read.
+pub const MAX_DOCKER_CONFIG_BYTES: u64 = 4 << 20;
+/// Largest runtime config file given to `build` (the same bound as a config blob).
+pub const MAX_RUNTIME_CONFIG_BYTES: u64 = MAX_CONFIG_BYTES;
+
+/// Reads a whole file of at most `limit` bytes; a larger one is refused
+/// after reading `limit + 1` bytes, with an [`std::io::ErrorKind::InvalidData`]
+/// error naming the bound (`name`, e.g. `MAX_KEY_FILE_BYTES`).
+pub fn read_file_bounded(
+    path: &std::path::Path,
+    limit: u64,
+    name: &str,
+) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} is over the limit of {limit} bytes ({name})",
+                path.display()
+            ),
+        ));
+    }
+    Ok(bytes)
+}
 
 /// The bounds in force for one operation; every field defaults to the constant of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -50,6 +50,9 @@ fn every_verb_and_flag_is_documented() {
         "push",
         "pull",
         "copy",
+        "keygen",
+        "sign",
+        "verify",
     ] {
         assert!(
             doc.contains(&format!("wasm-image {verb}")),

@@ -1247,3 +1247,84 @@ fn limit_001_and_006_apply_as_spec_oci_base_says() {
     assert_has(&report, "WI-BLOB-001");
     assert!(!has(&report, "WI-LIMIT-001"));
 }
+
+// ---- signature artifacts beside an image ----
+
+#[test]
+fn a_layout_with_one_image_and_its_signatures_validates_as_one_image() {
+    use wasm_image::sign::bundle::sign_image_bundle;
+    use wasm_image::sign::cosign::{SignOptions, sign_image};
+    use wasm_image::sign::key::{KeyAlgorithm, PrivateKey};
+    use wasm_image::store::{Archive, WritableStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = build(dir.path(), "proxy-filter.wasm", Variant::CompatOci);
+    let key = PrivateKey::generate(KeyAlgorithm::Ed25519).unwrap();
+    let sign = |store: &mut dyn WritableStore| {
+        sign_image(store, &Selector::Only, &key, &SignOptions::default()).unwrap();
+        sign_image(
+            store,
+            &Selector::Only,
+            &PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap(),
+            &SignOptions::default(),
+        )
+        .unwrap();
+        sign_image_bundle(store, &Selector::Only, &key, &[]).unwrap();
+    };
+    sign(&mut Layout::open(&path).unwrap());
+    let report = validate_dir(&path);
+    assert!(report.valid, "{:#?}", report.findings);
+    assert_eq!(report.tag.as_deref(), Some("tag"));
+    assert!(!has(&report, "WI-VARIANT-001"), "{:#?}", report.findings);
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.severity != Severity::Warning),
+        "{:#?}",
+        report.findings
+    );
+    // The same in an archive.
+    let tar = dir.path().join("signed.tar");
+    let mut archive = Archive::open_or_create(&tar).unwrap();
+    ImageBuilder::new(module("proxy-filter.wasm"))
+        .variant(Variant::CompatOci)
+        .build(&mut archive, Some("tag"))
+        .unwrap();
+    sign(&mut archive);
+    let report = image(validate_path(&tar, None, &Options::default()).unwrap());
+    assert!(report.valid, "{:#?}", report.findings);
+    assert!(!has(&report, "WI-VARIANT-001"));
+
+    // A signature artifact is still checked by the blob rules: a payload
+    // blob whose bytes changed is reported.
+    let index: Value = serde_json::from_slice(&fs::read(path.join("index.json")).unwrap()).unwrap();
+    let sig = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["annotations"]["org.opencontainers.image.ref.name"]
+                .as_str()
+                .is_some_and(|t| t.ends_with(".sig"))
+        })
+        .unwrap();
+    let sig_digest = Digest::parse(sig["digest"].as_str().unwrap()).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(path.join(sig_digest.layout_path())).unwrap()).unwrap();
+    let payload = Digest::parse(manifest["layers"][0]["digest"].as_str().unwrap()).unwrap();
+    let blob = path.join(payload.layout_path());
+    let mut bytes = fs::read(&blob).unwrap();
+    bytes[0] ^= 1;
+    fs::write(&blob, bytes).unwrap();
+    let report = validate_dir(&path);
+    assert!(!report.valid);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Error && f.message.contains(payload.as_str())),
+        "{:#?}",
+        report.findings
+    );
+}

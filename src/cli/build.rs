@@ -68,7 +68,12 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         builder = builder.annotation(k, v);
     }
     if let Some(path) = &args.runtime_config {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = wasm_image::limits::read_file_bounded(
+            path,
+            wasm_image::limits::MAX_RUNTIME_CONFIG_BYTES,
+            "MAX_RUNTIME_CONFIG_BYTES",
+        )
+        .with_context(|| format!("reading {}", path.display()))?;
         builder = builder.runtime_config(bytes);
     }
     if let Some(author) = &args.author {

@@ -12,7 +12,7 @@ use wasm_image::store::archive::is_archive;
 use wasm_image::store::{self, Archive, Layout};
 use wasm_image::target::Target;
 
-use super::remote::{Progress, RegistryArgs};
+use super::remote::{Progress, RegistryArgs, SignatureArgs, carry_signatures};
 use super::{EXIT_COULD_NOT_RUN, EXIT_FAILED};
 
 /// Arguments of `copy`.
@@ -27,6 +27,8 @@ pub struct CopyArgs {
     /// Write a local destination as an OCI archive even without a .tar name.
     #[arg(long)]
     archive: bool,
+    #[command(flatten)]
+    signatures: SignatureArgs,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -73,13 +75,16 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
                     .filter(|r| r.registry == reference.registry)
                     .map(|r| r.repository.clone());
                 let mut sink = RegistrySink::new(registry).mount_from(mount);
-                transfer::copy_image(
+                let copied = transfer::copy_image(
                     src.as_ref(),
                     &target.selector,
                     &mut sink,
                     tag.as_deref(),
                     &mut progress,
-                )?
+                )?;
+                let mut writer = registry.clone();
+                carry_signatures(&args.signatures, src.as_ref(), &copied.digest, &mut writer)?;
+                copied
             }
             Dst::Local { path, tag } => {
                 let tag = tag.clone().or(entry.tag.clone());
@@ -88,22 +93,26 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
                     || path.extension().is_some_and(|e| e == "tar");
                 if archive {
                     let mut a = Archive::open_or_create(path)?;
-                    transfer::copy_image(
+                    let copied = transfer::copy_image(
                         src.as_ref(),
                         &target.selector,
                         &mut StoreSink(&mut a),
                         tag.as_deref(),
                         &mut progress,
-                    )?
+                    )?;
+                    carry_signatures(&args.signatures, src.as_ref(), &copied.digest, &mut a)?;
+                    copied
                 } else {
                     let mut l = Layout::open_or_create(path)?;
-                    transfer::copy_image(
+                    let copied = transfer::copy_image(
                         src.as_ref(),
                         &target.selector,
                         &mut StoreSink(&mut l),
                         tag.as_deref(),
                         &mut progress,
-                    )?
+                    )?;
+                    carry_signatures(&args.signatures, src.as_ref(), &copied.digest, &mut l)?;
+                    copied
                 }
             }
         };

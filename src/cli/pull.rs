@@ -18,7 +18,7 @@ use wasm_image::registry::{Reference, Registry};
 use wasm_image::store::{Archive, ImageStore, Layout, Selector, StoreError};
 use wasm_image::variant::Variant;
 
-use super::remote::{Progress, RegistryArgs};
+use super::remote::{Progress, RegistryArgs, SignatureArgs, carry_signatures};
 use super::{EXIT_COULD_NOT_RUN, EXIT_FAILED};
 
 /// Arguments of `pull`.
@@ -42,6 +42,8 @@ pub struct PullArgs {
     /// `plugin.wasm` from a compat image's tar layer.
     #[arg(long, value_name = "FILE")]
     wasm: Option<PathBuf>,
+    #[command(flatten)]
+    signatures: SignatureArgs,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -74,12 +76,17 @@ fn pull(args: &PullArgs, src: &Registry) -> anyhow::Result<()> {
     if let Some(out) = &args.output {
         let copied = if args.archive {
             let mut archive = Archive::open_or_create(out)?;
-            transfer::pull(src, &mut archive, tag.as_deref(), &mut progress)
+            let copied = transfer::pull(src, &mut archive, tag.as_deref(), &mut progress)
+                .with_context(|| format!("pulling {}", src.reference()))?;
+            carry_signatures(&args.signatures, src, &copied.digest, &mut archive)?;
+            copied
         } else {
             let mut layout = Layout::open_or_create(out)?;
-            transfer::pull(src, &mut layout, tag.as_deref(), &mut progress)
-        }
-        .with_context(|| format!("pulling {}", src.reference()))?;
+            let copied = transfer::pull(src, &mut layout, tag.as_deref(), &mut progress)
+                .with_context(|| format!("pulling {}", src.reference()))?;
+            carry_signatures(&args.signatures, src, &copied.digest, &mut layout)?;
+            copied
+        };
         eprintln!(
             "pulled {} into {} ({} blobs written, {} already there)",
             src.reference().pinned(&copied.digest),

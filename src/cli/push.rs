@@ -9,7 +9,7 @@ use wasm_image::registry::{Reference, Registry};
 use wasm_image::target::Target;
 use wasm_image::variant::{self, Variant};
 
-use super::remote::{Progress, RegistryArgs};
+use super::remote::{Progress, RegistryArgs, SignatureArgs, carry_signatures};
 use super::{EXIT_COULD_NOT_RUN, EXIT_FAILED};
 
 /// Deployment documents `push --emit` prints.
@@ -33,6 +33,8 @@ pub struct PushArgs {
     #[arg(long, value_enum)]
     emit: Option<Emit>,
     #[command(flatten)]
+    signatures: SignatureArgs,
+    #[command(flatten)]
     registry: RegistryArgs,
 }
 
@@ -53,6 +55,12 @@ pub fn run(args: PushArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let result = transfer::push(src.as_ref(), &target.selector, &dst, &mut Progress::new())
+        .map_err(anyhow::Error::from)
+        .and_then(|copied| {
+            let mut writer = dst.clone();
+            carry_signatures(&args.signatures, src.as_ref(), &copied.digest, &mut writer)?;
+            Ok(copied)
+        })
         .with_context(|| format!("pushing {} to {reference}", args.src));
     let copied = match result {
         Ok(c) => c,

@@ -50,6 +50,50 @@ impl RegistryArgs {
     }
 }
 
+/// Whether `copy`, `push` and `pull` carry an image's signatures along.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SignatureArgs {
+    /// Also copy the image's signatures (`sha256-<hex>.sig`) and referrers
+    /// (Sigstore bundles, indexed by the registry or at `sha256-<hex>`) when
+    /// it has any. The default.
+    #[arg(long, overrides_with = "no_signatures")]
+    pub with_signatures: bool,
+    /// Copy the image alone, without its signatures and referrers.
+    #[arg(long, overrides_with = "with_signatures")]
+    pub no_signatures: bool,
+}
+
+impl SignatureArgs {
+    /// Whether to carry signatures.
+    pub fn carry(&self) -> bool {
+        !self.no_signatures
+    }
+}
+
+/// Copies the signatures and referrers of `image` from `src` to `dst` when
+/// asked to, and says what moved on stderr.
+pub fn carry_signatures(
+    args: &SignatureArgs,
+    src: &dyn wasm_image::store::ImageStore,
+    image: &Digest,
+    dst: &mut dyn wasm_image::store::WritableStore,
+) -> anyhow::Result<()> {
+    if !args.carry() {
+        return Ok(());
+    }
+    let carried = wasm_image::sign::carry::carry_signatures(src, image, dst)
+        .with_context(|| format!("copying the signatures of {image}"))?;
+    if !carried.is_empty() {
+        eprintln!(
+            "copied {} signature(s) at sha256-{}.sig and {} referrer(s)",
+            carried.signatures,
+            image.encoded(),
+            carried.referrers
+        );
+    }
+    Ok(())
+}
+
 /// Progress bars for blob transfers (one a blob; several blobs move at
 /// once), shown only when stderr is a terminal.
 pub struct Progress {

@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use wasm_image::limits::{MAX_KEY_FILE_BYTES, read_file_bounded};
+use wasm_image::registry::Registry;
 use wasm_image::sign::bundle::sign_image_bundle;
 use wasm_image::sign::cosign::{SignOptions, sign_image};
 use wasm_image::sign::key::{PrivateKey, is_encrypted_pem};
@@ -13,11 +15,14 @@ use wasm_image::store::{Archive, Layout, WritableStore};
 use wasm_image::target::Target;
 
 use super::password::read_password;
+use super::remote::RegistryArgs;
 
 /// Arguments of `sign`.
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The image: DIR, DIR:TAG, DIR@sha256:HEX, or an OCI archive file in place of DIR.
+    /// The image: DIR, DIR:TAG, DIR@sha256:HEX, an OCI archive file in place
+    /// of DIR, or a registry reference HOST[:PORT]/REPO[:TAG|@sha256:HEX]
+    /// (the signature is pushed to the same repository).
     target: String,
     /// Private key file (cosign's encrypted format, PKCS#8 or SEC1 PEM).
     #[arg(long)]
@@ -31,10 +36,19 @@ pub struct SignArgs {
     /// `docker-reference` written in the payload (repository; informative).
     #[arg(long)]
     reference: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
-/// Opens the store of a target for writing.
-pub fn open_writable(target: &Target) -> anyhow::Result<Box<dyn WritableStore>> {
+/// Opens the store of a target for writing: a layout, an archive, or a
+/// registry repository (with `options`).
+pub fn open_writable(
+    target: &Target,
+    options: &wasm_image::registry::Options,
+) -> anyhow::Result<Box<dyn WritableStore>> {
+    if let Some(reference) = &target.remote {
+        return Ok(Box::new(Registry::new(reference.clone(), options)?));
+    }
     Ok(if target.path.is_file() && is_archive(&target.path) {
         Box::new(Archive::open(&target.path)?)
     } else {
@@ -44,7 +58,7 @@ pub fn open_writable(target: &Target) -> anyhow::Result<Box<dyn WritableStore>> 
 
 pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.target)?;
-    let pem = std::fs::read(&args.key)
+    let pem = read_file_bounded(&args.key, MAX_KEY_FILE_BYTES, "MAX_KEY_FILE_BYTES")
         .with_context(|| format!("reading the key {}", args.key.display()))?;
     let key = if is_encrypted_pem(&pem) {
         let password = read_password(false)?;
@@ -53,19 +67,26 @@ pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
         PrivateKey::from_pem(&pem, None)
     }
     .with_context(|| format!("loading the key {}", args.key.display()))?;
-    let mut store = open_writable(&target)?;
+    let options = args.registry.options()?;
+    let mut store = open_writable(&target, &options)?;
     let signed = if args.bundle {
         sign_image_bundle(store.as_mut(), &target.selector, &key, &args.annotations)?
     } else {
-        let name = target
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "image".into());
+        let default = match &target.remote {
+            Some(remote) => remote.name(),
+            None => {
+                let name = target
+                    .path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "image".into());
+                format!("localhost/{name}")
+            }
+        };
         let reference = args
             .reference
             .clone()
-            .unwrap_or_else(|| docker_reference(&format!("localhost/{name}")));
+            .unwrap_or_else(|| docker_reference(&default));
         let options = SignOptions {
             docker_reference: reference,
             annotations: args.annotations.clone(),

@@ -4,17 +4,20 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use wasm_image::limits::{MAX_KEY_FILE_BYTES, MAX_TRUSTED_ROOT_BYTES, read_file_bounded};
 use wasm_image::sign::key::PublicKey;
 use wasm_image::sign::keyless::{KeylessPolicy, TrustedRoot};
 use wasm_image::sign::verify::{VerifyOptions, verify_image};
 use wasm_image::target::Target;
 
+use super::remote::RegistryArgs;
 use super::{EXIT_FAILED, Format};
 
 /// Arguments of `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The image: DIR, DIR:TAG, DIR@sha256:HEX, or an OCI archive file in place of DIR.
+    /// The image: DIR, DIR:TAG, DIR@sha256:HEX, an OCI archive file in place
+    /// of DIR, or a registry reference HOST[:PORT]/REPO[:TAG|@sha256:HEX].
     target: String,
     /// Public key (`PUBLIC KEY` PEM) for key-based signatures.
     #[arg(long)]
@@ -34,6 +37,8 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -45,15 +50,16 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.target)?;
     let key = match &args.key {
         Some(path) => {
-            let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let pem = read_file_bounded(path, MAX_KEY_FILE_BYTES, "MAX_KEY_FILE_BYTES")
+                .with_context(|| format!("reading {}", path.display()))?;
             Some(PublicKey::from_pem(&pem).with_context(|| format!("loading {}", path.display()))?)
         }
         None => None,
     };
     let keyless = match (&args.certificate_identity, &args.trusted_root) {
         (Some(identity), Some(root)) => {
-            let bytes =
-                std::fs::read(root).with_context(|| format!("reading {}", root.display()))?;
+            let bytes = read_file_bounded(root, MAX_TRUSTED_ROOT_BYTES, "MAX_TRUSTED_ROOT_BYTES")
+                .with_context(|| format!("reading {}", root.display()))?;
             Some(KeylessPolicy {
                 trusted_root: TrustedRoot::from_json(&bytes)?,
                 identity: identity.clone(),
@@ -62,7 +68,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let store = target.open()?;
+    let store = target.open_with(&args.registry.options()?)?;
     let options = VerifyOptions {
         key,
         keyless,

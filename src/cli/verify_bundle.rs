@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use wasm_image::digest::Digest;
+use wasm_image::limits::{
+    MAX_BUNDLE_BYTES, MAX_KEY_FILE_BYTES, MAX_TRUSTED_ROOT_BYTES, read_file_bounded,
+};
 use wasm_image::sigstore::{Artifact, Signer, verify_bundle};
 
 use super::EXIT_FAILED;
@@ -33,25 +36,33 @@ pub struct VerifyBundleArgs {
 }
 
 pub fn run(args: VerifyBundleArgs) -> anyhow::Result<ExitCode> {
-    let read =
-        |p: &std::path::Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
-    let bundle = read(&args.bundle)?;
+    let read = |p: &std::path::Path, limit: u64, name: &str| {
+        read_file_bounded(p, limit, name).with_context(|| format!("reading {}", p.display()))
+    };
+    let bundle = read(&args.bundle, MAX_BUNDLE_BYTES, "MAX_BUNDLE_BYTES")?;
     let Some(root_path) = &args.trusted_root else {
         bail!("--trusted-root is required (verification is offline)");
     };
-    let root = read(root_path)?;
-    let artifact =
-        if args.artifact.starts_with("sha256:") && !std::path::Path::new(&args.artifact).exists() {
-            Artifact::Digest(Digest::parse(&args.artifact)?)
-        } else {
-            Artifact::Bytes(read(std::path::Path::new(&args.artifact))?)
-        };
+    let root = read(root_path, MAX_TRUSTED_ROOT_BYTES, "MAX_TRUSTED_ROOT_BYTES")?;
+    let artifact = if args.artifact.starts_with("sha256:")
+        && !std::path::Path::new(&args.artifact).exists()
+    {
+        Artifact::Digest(Digest::parse(&args.artifact)?)
+    } else {
+        // The artifact itself is what is verified, of any size.
+        Artifact::Bytes(
+            std::fs::read(&args.artifact).with_context(|| format!("reading {}", args.artifact))?,
+        )
+    };
     let signer = match (
         &args.key,
         &args.certificate_identity,
         &args.certificate_oidc_issuer,
     ) {
-        (Some(key), _, _) => Signer::Key(String::from_utf8_lossy(&read(key)?).into_owned()),
+        (Some(key), _, _) => Signer::Key(
+            String::from_utf8_lossy(&read(key, MAX_KEY_FILE_BYTES, "MAX_KEY_FILE_BYTES")?)
+                .into_owned(),
+        ),
         (None, Some(identity), Some(issuer)) => Signer::Identity {
             identity: identity.clone(),
             issuer: issuer.clone(),

@@ -130,7 +130,11 @@ pub fn from_docker_config(
     path: &std::path::Path,
     registry: &str,
 ) -> Result<Option<Credentials>, CredentialError> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::limits::read_file_bounded(
+        path,
+        crate::limits::MAX_DOCKER_CONFIG_BYTES,
+        "MAX_DOCKER_CONFIG_BYTES",
+    ) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {

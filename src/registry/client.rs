@@ -24,16 +24,14 @@ use super::auth::{self, Challenge, Credentials};
 use super::reference::Reference;
 use super::{Options, RegistryError};
 use crate::digest::{Digest, HashingReader};
-use crate::limits::MAX_MANIFEST_BYTES;
+use crate::limits::{
+    MAX_ERROR_BODY_BYTES as MAX_ERROR_BODY, MAX_MANIFEST_BYTES, MAX_TAG_LIST_BYTES, MAX_TAG_PAGES,
+    MAX_TOKEN_RESPONSE_BYTES,
+};
 use crate::media_type as mt;
 
 /// The manifest types asked for when reading a manifest.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
-
-/// Upper bound of tag list pages followed.
-const MAX_TAG_PAGES: usize = 1000;
-/// Upper bound of an error body read for its error codes.
-const MAX_ERROR_BODY: u64 = 64 << 10;
 
 /// Counters of what a client did, for progress reports and tests.
 #[derive(Debug, Default)]
@@ -378,9 +376,14 @@ impl Client {
         }
         let mut body = Vec::new();
         response
-            .take(MAX_ERROR_BODY)
+            .take(MAX_TOKEN_RESPONSE_BYTES + 1)
             .read_to_end(&mut body)
             .map_err(|e| auth_err(format!("reading the token answer: {e}")))?;
+        if body.len() as u64 > MAX_TOKEN_RESPONSE_BYTES {
+            return Err(auth_err(format!(
+                "the token server's answer is over the limit of {MAX_TOKEN_RESPONSE_BYTES} bytes (MAX_TOKEN_RESPONSE_BYTES)"
+            )));
+        }
         let answer: TokenAnswer = serde_json::from_slice(&body)
             .map_err(|_| auth_err("the token server's answer is not JSON".into()))?;
         answer
@@ -495,7 +498,7 @@ impl Client {
             && len > MAX_MANIFEST_BYTES
         {
             return Err(self.protocol(format!(
-                "manifest {reference} is {len} bytes, over the limit of {MAX_MANIFEST_BYTES}"
+                "manifest {reference} is {len} bytes, over the limit of {MAX_MANIFEST_BYTES} (MAX_MANIFEST_BYTES)"
             )));
         }
         let mut bytes = Vec::new();
@@ -505,7 +508,7 @@ impl Client {
             .map_err(|e| self.protocol(format!("reading manifest {reference}: {e}")))?;
         if bytes.len() as u64 > MAX_MANIFEST_BYTES {
             return Err(self.protocol(format!(
-                "manifest {reference} is over the limit of {MAX_MANIFEST_BYTES} bytes"
+                "manifest {reference} is over the limit of {MAX_MANIFEST_BYTES} bytes (MAX_MANIFEST_BYTES)"
             )));
         }
         let wanted = expected.cloned().or(announced);
@@ -787,6 +790,22 @@ impl Client {
         bytes: &[u8],
         digest: &Digest,
     ) -> Result<(), RegistryError> {
+        self.put_manifest_answer(repository, reference, media_type, bytes, digest)
+            .map(drop)
+    }
+
+    /// [`Client::put_manifest`], answering whether the registry sent an
+    /// `OCI-Subject` header: it then indexes the manifest's `subject` in its
+    /// referrers API itself (OCI distribution 1.1), and the referrers tag
+    /// schema must not be maintained.
+    pub fn put_manifest_answer(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
         let scope = push_scope(repository);
         let url = self.url(&format!("v2/{repository}/manifests/{reference}"))?;
         let req = Request {
@@ -809,8 +828,93 @@ impl Client {
                 actual: announced,
             });
         }
+        let indexed = response.headers().contains_key("oci-subject");
         bump(&self.stats.manifests_pushed, 1);
-        Ok(())
+        Ok(indexed)
+    }
+
+    /// Whether a manifest exists under a tag or digest: `GET` it (bounded and
+    /// verified as [`Client::get_manifest`]), `None` on 404.
+    pub fn find_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<Option<FetchedManifest>, RegistryError> {
+        match self.get_manifest(repository, reference, None) {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The OCI 1.1 referrers API, `GET /v2/<name>/referrers/<digest>`: the
+    /// descriptors of the manifests whose `subject` is `digest`, or `None`
+    /// when the registry does not have the API (404, or an answer that is not
+    /// an image index, as distribution 2.8 gives). Follows `Link` pages (bounded).
+    pub fn get_referrers(
+        &self,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<Option<Vec<serde_json::Value>>, RegistryError> {
+        let scope = pull_scope(repository);
+        let mut url = self.url(&format!("v2/{repository}/referrers/{digest}"))?;
+        let mut out = Vec::new();
+        for _ in 0..MAX_TAG_PAGES {
+            let mut req = self.request(Method::GET, url.clone(), &scope);
+            req.headers.push((header::ACCEPT, mt::OCI_INDEX.to_owned()));
+            let shown = strip_query(&req.url);
+            let response = match check(self.send(&req)?, "GET", &shown) {
+                Ok(r) => r,
+                Err(e) if matches!(e.status(), Some(404 | 400 | 405)) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let is_index = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with(mt::OCI_INDEX));
+            let next = response
+                .headers()
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            let mut body = Vec::new();
+            response
+                .take(MAX_MANIFEST_BYTES + 1)
+                .read_to_end(&mut body)
+                .map_err(|e| self.protocol(format!("reading the referrers of {digest}: {e}")))?;
+            if body.len() as u64 > MAX_MANIFEST_BYTES {
+                return Err(self.protocol(format!(
+                    "the referrers of {digest} are over the limit of {MAX_MANIFEST_BYTES} bytes"
+                )));
+            }
+            let Ok(document) = serde_json::from_slice::<serde_json::Value>(&body) else {
+                return Ok(None);
+            };
+            let manifests = match document.get("manifests").and_then(|m| m.as_array()) {
+                Some(m)
+                    if is_index
+                        || document.get("mediaType").and_then(|t| t.as_str())
+                            == Some(mt::OCI_INDEX) =>
+                {
+                    m
+                }
+                _ => return Ok(None),
+            };
+            out.extend(manifests.iter().cloned());
+            match next {
+                Some(link) => {
+                    url = self
+                        .base
+                        .join(&link)
+                        .map_err(|e| self.protocol(format!("referrers Link {link:?}: {e}")))?;
+                }
+                None => return Ok(Some(out)),
+            }
+        }
+        Err(self.protocol(format!(
+            "the referrers of {digest} have more than {MAX_TAG_PAGES} pages"
+        )))
     }
 
     /// The repository's tags, following `Link` pagination (bounded).
@@ -829,9 +933,14 @@ impl Client {
                 .and_then(next_link);
             let mut body = Vec::new();
             response
-                .take(MAX_MANIFEST_BYTES)
+                .take(MAX_TAG_LIST_BYTES + 1)
                 .read_to_end(&mut body)
                 .map_err(|e| self.protocol(format!("reading the tag list: {e}")))?;
+            if body.len() as u64 > MAX_TAG_LIST_BYTES {
+                return Err(self.protocol(format!(
+                    "a tag list page is over the limit of {MAX_TAG_LIST_BYTES} bytes (MAX_TAG_LIST_BYTES)"
+                )));
+            }
             #[derive(serde::Deserialize)]
             struct TagList {
                 tags: Option<Vec<String>>,

@@ -1,15 +1,52 @@
-//! One reference in a registry, seen as an [`ImageStore`].
+//! One reference in a registry, seen as an [`ImageStore`], and its
+//! repository as a [`WritableStore`] for signatures.
+//!
+//! # Why `WritableStore` and not narrow signing operations
+//!
+//! The signer ([`crate::sign`]) and the signature carrier
+//! ([`crate::sign::carry`]) are written once against the store traits and
+//! already do the read-modify-write the registry needs (read the `.sig`
+//! manifest, append a layer, write it back; read the `sha256-<hex>` index,
+//! add a descriptor, write it back). Implementing the traits for the
+//! registry makes every one of them work on a registry unchanged, with the
+//! same tests, instead of a second copy of that logic speaking HTTP. The
+//! HTTP itself is [`Client`]'s, the same code `push` and `pull` use.
+//!
+//! The trait's shape maps onto the distribution API so:
+//! - [`WritableStore::put_blob`] keeps a small blob (up to
+//!   [`MAX_MANIFEST_BYTES`]) in memory, verified, because it may turn out to
+//!   be a manifest (registries keep manifests apart from blobs); larger ones
+//!   cannot be manifests and are uploaded at once (streamed, verified by
+//!   [`Client::upload_blob`]). A blob the registry has is not sent again.
+//! - [`WritableStore::add_manifest`] queues the manifest; [`WritableStore::commit`]
+//!   uploads every pending blob that is not a queued manifest, then `PUT`s the
+//!   manifests in the order they were added. So a tag never points at a
+//!   manifest whose blobs are missing, and an index (the referrers fallback
+//!   tag) is pushed after the manifests it lists. A failure part-way leaves
+//!   at worst blobs without a manifest, which a registry garbage-collects.
+//! - [`WritableStore::add_referrer`] cannot wait for the commit: whether the
+//!   registry indexes the subject (`OCI-Subject`) decides whether the caller
+//!   maintains the fallback tag. It uploads the pending blobs and `PUT`s the
+//!   referrer by digest at once (untagged: nothing points at it unless the
+//!   registry indexes it, and then its blobs are there).
+//! - Reads see the pending writes ([`ImageStore::find_tag`] answers a queued
+//!   tag from the queue), so two read-modify-writes in one commit compose.
+//!
+//! Read-modify-write on a registry is not atomic: two signers of the same
+//! image at the same moment can each write a `.sig` manifest without the
+//! other's layer (cosign has the same race). Signing again restores it.
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::client::{Client, FetchedManifest, StatsSnapshot};
 use super::reference::Reference;
 use super::{Options, RegistryError};
 use crate::digest::Digest;
-use crate::manifest::RootIndex;
-use crate::store::{ImageStore, StoreError};
+use crate::limits::MAX_MANIFEST_BYTES;
+use crate::manifest::{IndexEntry, RootIndex};
+use crate::store::{ImageStore, ReferrerIndexing, StoreError, WritableStore, verify_bytes};
 
 /// An image reference in a registry, readable as a store: the root index is
 /// the reference's manifest as a one-entry index (tagged with the
@@ -21,6 +58,19 @@ pub struct Registry {
     client: Arc<Client>,
     reference: Reference,
     manifest: Arc<OnceLock<Resolved>>,
+    /// Other manifests read by tag or digest (signatures, referrers), by digest.
+    manifests: Arc<Mutex<HashMap<Digest, FetchedManifest>>>,
+    /// Writes not yet committed.
+    pending: Pending,
+}
+
+/// What [`WritableStore`] writes wait for [`WritableStore::commit`].
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    /// Small blobs kept in memory (they may be manifests), in order.
+    blobs: Vec<(Digest, Vec<u8>)>,
+    /// Manifests to `PUT`, in order: (media type, digest, tag).
+    manifests: Vec<(String, Digest, Option<String>)>,
 }
 
 #[derive(Debug)]
@@ -38,6 +88,8 @@ impl Registry {
             client,
             reference,
             manifest: Arc::new(OnceLock::new()),
+            manifests: Arc::default(),
+            pending: Pending::default(),
         })
     }
 
@@ -53,6 +105,8 @@ impl Registry {
             client: Arc::clone(&self.client),
             reference,
             manifest: Arc::new(OnceLock::new()),
+            manifests: Arc::default(),
+            pending: Pending::default(),
         }
     }
 
@@ -112,6 +166,79 @@ impl Registry {
     fn known_size(&self, digest: &Digest) -> Option<u64> {
         self.manifest.get()?.sizes.get(digest).copied()
     }
+
+    /// A manifest already read or pending, by digest.
+    fn cached_manifest(&self, digest: &Digest) -> Option<Vec<u8>> {
+        if let Some(r) = self.manifest.get()
+            && &r.manifest.digest == digest
+        {
+            return Some(r.manifest.bytes.clone());
+        }
+        if let Some((_, b)) = self.pending.blobs.iter().find(|(d, _)| d == digest) {
+            return Some(b.clone());
+        }
+        self.manifests
+            .lock()
+            .ok()?
+            .get(digest)
+            .map(|m| m.bytes.clone())
+    }
+
+    fn remember(&self, manifest: &FetchedManifest) {
+        if let Ok(mut cache) = self.manifests.lock() {
+            cache.insert(manifest.digest.clone(), manifest.clone());
+        }
+    }
+
+    fn repository(&self) -> &str {
+        &self.reference.repository
+    }
+
+    /// Uploads the pending blobs that are not manifests (queued, or `except`).
+    fn flush_blobs(&mut self, except: Option<&Digest>) -> Result<(), RegistryError> {
+        let blobs = std::mem::take(&mut self.pending.blobs);
+        let (manifests, others): (Vec<_>, Vec<_>) = blobs.into_iter().partition(|(d, _)| {
+            Some(d) == except || self.pending.manifests.iter().any(|(_, m, _)| m == d)
+        });
+        self.pending.blobs = manifests;
+        for (digest, bytes) in others {
+            let repository = self.reference.repository.clone();
+            self.client.push_blob(
+                &repository,
+                &digest,
+                bytes.len() as u64,
+                &mut bytes.as_slice(),
+                None,
+                &mut |_| {},
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `PUT`s a pending manifest under `reference`; answers `OCI-Subject`.
+    fn push_manifest(
+        &mut self,
+        media_type: &str,
+        digest: &Digest,
+        reference: &str,
+    ) -> Result<bool, RegistryError> {
+        let Some(pos) = self.pending.blobs.iter().position(|(d, _)| d == digest) else {
+            return Err(RegistryError::Store(StoreError::BlobNotFound(
+                digest.clone(),
+            )));
+        };
+        let (_, bytes) = self.pending.blobs.remove(pos);
+        let repository = self.reference.repository.clone();
+        let indexed =
+            self.client
+                .put_manifest_answer(&repository, reference, media_type, &bytes, digest)?;
+        self.remember(&FetchedManifest {
+            bytes,
+            digest: digest.clone(),
+            media_type: media_type.to_owned(),
+        });
+        Ok(indexed)
+    }
 }
 
 /// The blobs a manifest's descriptors name, with their sizes.
@@ -150,6 +277,9 @@ impl ImageStore for Registry {
 
     fn blob_size(&self, digest: &Digest) -> Result<Option<u64>, StoreError> {
         let what = self.describe();
+        if let Some(bytes) = self.cached_manifest(digest) {
+            return Ok(Some(bytes.len() as u64));
+        }
         let manifest = self.manifest().map_err(|e| e.into_store(&what))?;
         if &manifest.digest == digest {
             return Ok(Some(manifest.bytes.len() as u64));
@@ -161,6 +291,9 @@ impl ImageStore for Registry {
 
     fn open_blob(&self, digest: &Digest) -> Result<Box<dyn Read + '_>, StoreError> {
         let what = self.describe();
+        if let Some(bytes) = self.cached_manifest(digest) {
+            return Ok(Box::new(std::io::Cursor::new(bytes)));
+        }
         let manifest = self.manifest().map_err(|e| e.into_store(&what))?;
         if &manifest.digest == digest {
             return Ok(Box::new(manifest.bytes.as_slice()));
@@ -189,5 +322,176 @@ impl ImageStore for Registry {
             self.reference.tag.as_deref(),
         );
         Ok(index)
+    }
+
+    fn find_tag(&self, tag: &str) -> Result<Option<IndexEntry>, StoreError> {
+        if let Some((media_type, digest, _)) = self
+            .pending
+            .manifests
+            .iter()
+            .rev()
+            .find(|(_, _, t)| t.as_deref() == Some(tag))
+        {
+            let size = self.cached_manifest(digest).map_or(0, |b| b.len() as u64);
+            return Ok(Some(entry(media_type, digest, size, tag)));
+        }
+        let what = format!("{}:{tag}", self.reference.name());
+        let Some(found) = self
+            .client
+            .find_manifest(self.repository(), tag)
+            .map_err(|e| e.into_store(&what))?
+        else {
+            return Ok(None);
+        };
+        self.remember(&found);
+        Ok(Some(entry(
+            &found.media_type,
+            &found.digest,
+            found.bytes.len() as u64,
+            tag,
+        )))
+    }
+
+    fn fetch_manifest(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(bytes) = self.cached_manifest(digest) {
+            return Ok(Some(bytes));
+        }
+        let what = format!("{}@{digest}", self.reference.name());
+        let fetched = self
+            .client
+            .get_manifest(self.repository(), digest.as_str(), Some(digest))
+            .map_err(|e| {
+                if e.status() == Some(404) {
+                    StoreError::BlobNotFound(digest.clone())
+                } else {
+                    e.into_store(&what)
+                }
+            })?;
+        self.remember(&fetched);
+        Ok(Some(fetched.bytes))
+    }
+
+    fn referrers(&self, subject: &Digest) -> Result<Option<Vec<serde_json::Value>>, StoreError> {
+        let what = format!("{} referrers of {subject}", self.reference.name());
+        self.client
+            .get_referrers(self.repository(), subject)
+            .map_err(|e| e.into_store(&what))
+    }
+}
+
+fn entry(media_type: &str, digest: &Digest, size: u64, tag: &str) -> IndexEntry {
+    IndexEntry {
+        media_type: media_type.to_owned(),
+        digest: digest.clone(),
+        size,
+        tag: Some(tag.to_owned()),
+    }
+}
+
+impl WritableStore for Registry {
+    fn put_blob(
+        &mut self,
+        digest: &Digest,
+        size: u64,
+        content: &mut dyn Read,
+    ) -> Result<(), StoreError> {
+        let what = self.describe();
+        if self.pending.blobs.iter().any(|(d, _)| d == digest) {
+            return Ok(());
+        }
+        if size > MAX_MANIFEST_BYTES {
+            let repository = self.reference.repository.clone();
+            self.client
+                .push_blob(&repository, digest, size, content, None, &mut |_| {})
+                .map_err(|e| e.into_store(&what))?;
+            return Ok(());
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        content
+            .take(size + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io(&what, e))?;
+        verify_bytes(digest, size, &bytes)?;
+        self.pending.blobs.push((digest.clone(), bytes));
+        Ok(())
+    }
+
+    fn add_manifest(
+        &mut self,
+        media_type: &str,
+        digest: &Digest,
+        size: u64,
+        tag: Option<&str>,
+    ) -> Result<(), StoreError> {
+        match self.pending.blobs.iter().find(|(d, _)| d == digest) {
+            Some((_, b)) if b.len() as u64 == size => {}
+            _ => return Err(StoreError::BlobNotFound(digest.clone())),
+        }
+        self.pending.manifests.push((
+            media_type.to_owned(),
+            digest.clone(),
+            tag.map(str::to_owned),
+        ));
+        Ok(())
+    }
+
+    fn add_referrer(
+        &mut self,
+        media_type: &str,
+        digest: &Digest,
+        size: u64,
+        _subject: &Digest,
+    ) -> Result<ReferrerIndexing, StoreError> {
+        let what = self.describe();
+        match self.pending.blobs.iter().find(|(d, _)| d == digest) {
+            Some((_, b)) if b.len() as u64 == size => {}
+            _ => return Err(StoreError::BlobNotFound(digest.clone())),
+        }
+        self.flush_blobs(Some(digest))
+            .map_err(|e| e.into_store(&what))?;
+        let indexed = self
+            .push_manifest(media_type, digest, digest.as_str())
+            .map_err(|e| e.into_store(&what))?;
+        Ok(if indexed {
+            ReferrerIndexing::ByStore
+        } else {
+            ReferrerIndexing::FallbackTag
+        })
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        let what = self.describe();
+        // A tag written twice in one commit (a fallback index updated for
+        // each referrer) is pushed once, with its last manifest; the
+        // superseded manifests are dropped, not uploaded.
+        let queued = std::mem::take(&mut self.pending.manifests);
+        let mut manifests = Vec::new();
+        for (i, m) in queued.iter().enumerate() {
+            let superseded = m.2.is_some() && queued[i + 1..].iter().any(|later| later.2 == m.2);
+            if !superseded {
+                manifests.push(m.clone());
+            }
+        }
+        self.pending.blobs.retain(|(d, _)| {
+            !queued.iter().any(|m| &m.1 == d) || manifests.iter().any(|m| &m.1 == d)
+        });
+        self.pending.manifests = manifests;
+        self.flush_blobs(None).map_err(|e| e.into_store(&what))?;
+        let manifests = std::mem::take(&mut self.pending.manifests);
+        for (media_type, digest, tag) in manifests {
+            let reference = tag.unwrap_or_else(|| digest.to_string());
+            // A manifest queued under several tags is one PUT per tag: the
+            // bytes come back from the cache after the first.
+            if !self.pending.blobs.iter().any(|(d, _)| d == &digest) {
+                let bytes = self
+                    .cached_manifest(&digest)
+                    .ok_or_else(|| StoreError::BlobNotFound(digest.clone()))?;
+                self.pending.blobs.push((digest.clone(), bytes));
+            }
+            self.push_manifest(&media_type, &digest, &reference)
+                .map_err(|e| e.into_store(&what))?;
+        }
+        self.pending.blobs.clear();
+        Ok(())
     }
 }

@@ -18,9 +18,7 @@ use crate::manifest::{EMPTY_DIGEST, IndexEntry, encode};
 use crate::media_type as mt;
 use crate::sign::cosign::{SignError, Signed, resolve_subject};
 use crate::sign::key::PrivateKey;
-use crate::store::{
-    self, ImageStore, ReferrerIndexing, Selector, StoreError, WritableStore, referrers_tag,
-};
+use crate::store::{self, ImageStore, ReferrerIndexing, Selector, WritableStore, referrers_tag};
 
 /// Media type of a Sigstore bundle v0.3 (layer and `artifactType`).
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -157,16 +155,10 @@ pub fn add_to_fallback_index(
 
 fn fallback_entries(store: &dyn ImageStore, subject: &Digest) -> Result<Vec<Value>, SignError> {
     let tag = referrers_tag(subject);
-    let Some(entry) = store
-        .root_index()?
-        .entries()
-        .map_err(StoreError::from)?
-        .into_iter()
-        .find(|e| e.tag.as_deref() == Some(tag.as_str()))
-    else {
+    let Some(entry) = store.find_tag(&tag)? else {
         return Ok(Vec::new());
     };
-    let bytes = store::read_blob(store, &entry.digest, Some(entry.size), MAX_INDEX_BYTES)?;
+    let bytes = store::read_manifest(store, &entry.digest, Some(entry.size), MAX_INDEX_BYTES)?;
     let document: Value = crate::json::parse_bounded(&bytes, MAX_INDEX_BYTES, MAX_JSON_DEPTH)
         .map_err(|e| SignError::Malformed {
             what: "referrers index",
@@ -219,7 +211,7 @@ pub fn find_bundles(
             continue;
         };
         let size = descriptor.get("size").and_then(Value::as_u64);
-        let manifest = match store::read_blob(store, &digest, size, MAX_MANIFEST_BYTES) {
+        let manifest = match store::read_manifest(store, &digest, size, MAX_MANIFEST_BYTES) {
             Ok(b) => b,
             Err(e) => {
                 found.push(FoundBundle {

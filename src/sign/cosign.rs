@@ -84,16 +84,10 @@ pub fn read_signature_manifest(
     image: &Digest,
 ) -> Result<Option<SignatureManifest>, SignError> {
     let tag = signature_tag(image);
-    let index = store.root_index()?;
-    let Some(entry) = index
-        .entries()
-        .map_err(StoreError::from)?
-        .into_iter()
-        .find(|e| e.tag.as_deref() == Some(tag.as_str()))
-    else {
+    let Some(entry) = store.find_tag(&tag)? else {
         return Ok(None);
     };
-    let bytes = store::read_blob(store, &entry.digest, Some(entry.size), MAX_MANIFEST_BYTES)?;
+    let bytes = store::read_manifest(store, &entry.digest, Some(entry.size), MAX_MANIFEST_BYTES)?;
     let malformed = |reason: String| SignError::Malformed {
         what: "signature manifest",
         digest: entry.digest.clone(),
@@ -236,7 +230,7 @@ pub fn resolve_subject(
     selector: &Selector,
 ) -> Result<IndexEntry, SignError> {
     let entry = store::resolve(&store.root_index()?, selector, &store.describe())?;
-    store::read_blob(store, &entry.digest, Some(entry.size), MAX_MANIFEST_BYTES)?;
+    store::read_manifest(store, &entry.digest, Some(entry.size), MAX_MANIFEST_BYTES)?;
     Ok(entry)
 }
 

@@ -268,7 +268,13 @@ fn check_issued_by(cert: &Certificate, issuer: &Certificate) -> Result<(), Strin
 pub fn check_chain(root: &TrustedRoot, leaf: &Certificate, time: u64) -> Result<(), KeylessError> {
     let mut last = String::new();
     for ca in &root.authorities {
-        if !within(ca.valid_for, time) || ca.chain.len() > MAX_CHAIN_LENGTH {
+        if ca.chain.len() > MAX_CHAIN_LENGTH {
+            last = format!(
+                ": a CA chain is longer than {MAX_CHAIN_LENGTH} certificates (MAX_CHAIN_LENGTH)"
+            );
+            continue;
+        }
+        if !within(ca.valid_for, time) {
             continue;
         }
         let chain: Result<Vec<Certificate>, _> =

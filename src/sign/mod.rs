@@ -5,6 +5,7 @@
 //! verification constraints ([`verify`]).
 
 pub mod bundle;
+pub mod carry;
 pub mod cosign;
 pub mod key;
 pub mod keyless;

@@ -125,6 +125,25 @@ pub trait ImageStore {
         Ok(None)
     }
 
+    /// The root-index entry tagged `tag`, or `None`. Layouts and archives
+    /// search their root index; a registry asks for the tag itself
+    /// (`GET /v2/<name>/manifests/<tag>`), since its root index holds only
+    /// the reference's image.
+    fn find_tag(&self, tag: &str) -> Result<Option<IndexEntry>, StoreError> {
+        Ok(self
+            .root_index()?
+            .entries()?
+            .into_iter()
+            .find(|e| e.tag.as_deref() == Some(tag)))
+    }
+
+    /// Registry hook: the bytes of a manifest by digest, read through the
+    /// manifest endpoint (a registry need not serve manifests as blobs).
+    /// `None` (the default) means "read it as a blob": see [`read_manifest`].
+    fn fetch_manifest(&self, _digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(None)
+    }
+
     /// This store, when several threads may read it at once (layouts,
     /// archives and registries): transfers then move blobs concurrently.
     fn as_sync(&self) -> Option<&(dyn ImageStore + Sync)> {
@@ -142,6 +161,32 @@ pub trait SharedBlobWriter {
         size: u64,
         content: &mut dyn Read,
     ) -> Result<(), StoreError>;
+}
+
+/// Reads a manifest or index by digest, bounded by `limit` and verified
+/// against its digest (and `size` when known): through the store's
+/// [`ImageStore::fetch_manifest`] when it has one, else as a blob.
+pub fn read_manifest(
+    store: &dyn ImageStore,
+    digest: &Digest,
+    size: Option<u64>,
+    limit: u64,
+) -> Result<Vec<u8>, StoreError> {
+    match store.fetch_manifest(digest)? {
+        Some(bytes) => {
+            let len = bytes.len() as u64;
+            if len > limit {
+                return Err(StoreError::TooLarge {
+                    digest: digest.clone(),
+                    size: len,
+                    limit,
+                });
+            }
+            verify_bytes(digest, size.unwrap_or(len), &bytes)?;
+            Ok(bytes)
+        }
+        None => read_blob(store, digest, size, limit),
+    }
 }
 
 /// How a store recorded a manifest that has a `subject`.

@@ -20,6 +20,10 @@ use crate::store::Selector;
 use crate::variant::{self, Variant};
 use crate::wasm::ModuleInfo;
 
+// A child of this module (it uses the engine's private readers), kept in its own file.
+#[path = "artifacts.rs"]
+mod artifacts;
+
 /// Config media types whose content is JSON this crate knows how to read.
 const JSON_CONFIG_TYPES: &[&str] = &[
     mt::OCI_CONFIG,
@@ -699,9 +703,45 @@ pub(crate) fn run(
     mut layout: Sink,
 ) -> Report {
     let mut refs = Vec::new();
+    let mut artifacts = Vec::new();
     if let Some(obj) = index {
         let items = document::check_index(obj, "index.json", &mut layout);
+        // Signature artifacts tagged `sha256-<hex>[.sig|.att|.sbom]` are
+        // checked as artifacts, not collected as images.
+        let (tagged, items): (Vec<IndexItem>, Vec<IndexItem>) =
+            items.into_iter().partition(|item| {
+                item.desc
+                    .annotations
+                    .get(ANNOTATION_REF_NAME)
+                    .and_then(Value::as_str)
+                    .is_some_and(crate::store::is_artifact_tag)
+            });
+        for item in &tagged {
+            if let (Some(digest), Some(size)) = (&item.desc.digest, item.desc.size) {
+                artifacts.push(ImageRef {
+                    location: item.location.clone(),
+                    media_type: item.desc.media_type.clone(),
+                    digest: digest.clone(),
+                    size,
+                    tag: item
+                        .desc
+                        .annotations
+                        .get(ANNOTATION_REF_NAME)
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                });
+            }
+        }
         engine.collect(&items, &mut Vec::new(), &mut layout, &mut refs);
+    }
+    // Referrer manifests (a `subject`) listed directly are artifacts too.
+    let digests: Vec<Digest> = refs.iter().map(|r| r.digest.clone()).collect();
+    let (referrers, refs): (Vec<ImageRef>, Vec<ImageRef>) = refs
+        .into_iter()
+        .partition(|r| engine.is_referrer(r, &digests));
+    artifacts.extend(referrers);
+    for artifact in &artifacts {
+        engine.artifact(artifact, &mut layout);
     }
     let strict = engine.options.strict;
     let selected: Vec<ImageRef> = match selector {
