@@ -695,11 +695,13 @@ impl Client {
         let mut reader = HashingReader::new(content.take(size + 1), algorithm);
         let chunk = self.chunk_size;
         let mut sent = 0u64;
+        // One chunk buffer, taken back from each request once it is sent
+        // (exactly one chunk is allocated: no doubling, no churn).
+        let mut spare = Vec::new();
         let last = loop {
-            // A fresh buffer for each chunk: the previous one belongs to its
-            // request. Exactly one chunk is allocated (no doubling).
-            let mut buf =
-                Vec::with_capacity(usize::try_from(chunk.min(size.saturating_add(1))).unwrap_or(0));
+            let mut buf = std::mem::take(&mut spare);
+            buf.clear();
+            buf.reserve_exact(usize::try_from(chunk.min(size.saturating_add(1))).unwrap_or(0));
             (&mut reader)
                 .take(chunk)
                 .read_to_end(&mut buf)
@@ -729,6 +731,10 @@ impl Client {
             location = self.location(&response)?;
             sent = total;
             progress(len);
+            drop(response);
+            if let Some(Ok(buf)) = req.body.map(Bytes::try_into_mut) {
+                spare = buf.into();
+            }
         };
         let (actual, n) = reader.finish();
         if n != size {
