@@ -302,6 +302,12 @@ impl ImageBuilder {
         store: &mut dyn WritableStore,
         tag: Option<&str>,
     ) -> Result<BuiltImage, BuildError> {
+        if let Some(tag) = tag.filter(|t| !crate::validate::document::is_ref_name(t)) {
+            return Err(BuildError::Unsupported(format!(
+                "tag {tag:?} does not follow the org.opencontainers.image.ref.name grammar \
+                 (alphanumeric components joined by one of -._:@+ or --, split by /)"
+            )));
+        }
         // Raw-module variants store the module itself: one pass hashes,
         // inspects and stores it (published only if the build goes on with
         // a raw variant). Compat variants store a tar of it instead.

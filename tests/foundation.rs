@@ -326,6 +326,13 @@ fn bad_input_is_refused_before_anything_is_written() {
         assert!(!out.exists(), "{name}: nothing may be written");
     }
     let mut layout = Layout::open_or_create(&out).unwrap();
+    for tag in ["_", "-v1", "a b", "v1/"] {
+        let err = ImageBuilder::new(module(CORE))
+            .build(&mut layout, Some(tag))
+            .unwrap_err();
+        assert!(err.to_string().contains("ref.name"), "{tag}: {err}");
+        assert!(!out.exists());
+    }
     let err = ImageBuilder::new(module(CORE))
         .variant(Variant::Runwasi)
         .build(&mut layout, None)

@@ -27,7 +27,7 @@
 //! `WI-LAYOUT-010`; a blob that is present but unreadable `WI-LAYOUT-011`.
 
 mod consumers;
-mod document;
+pub(crate) mod document;
 mod engine;
 mod finding;
 mod payload;
