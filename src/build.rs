@@ -193,7 +193,7 @@ impl ImageBuilder {
         let mut file = self.open_module()?;
         let mut digester = Digester::sha256();
         let mut inspector = StreamingInspector::new(InspectOptions::default());
-        let mut buf = vec![0u8; 256 << 10];
+        let mut buf = vec![0u8; crate::store::COPY_BUFFER];
         let not_wasm = |source| BuildError::NotWasm {
             path: self.module.clone(),
             source,

@@ -153,7 +153,7 @@ impl Image {
             std::io::copy(&mut reader, &mut std::io::sink())
                 .map_err(|e| StoreError::io(store.describe(), e))?;
         } else {
-            let mut buf = vec![0u8; 256 << 10];
+            let mut buf = vec![0u8; crate::store::COPY_BUFFER];
             loop {
                 let n = reader
                     .read(&mut buf)

@@ -216,7 +216,7 @@ fn large_blobs_go_up_in_chunks_and_come_back_identical() {
     let src = dir.path().join("src");
     let built = build(&src, Variant::Cncf, COMPONENT, "v1");
     let options = Options {
-        chunk_size: 64, // The component is a few hundred bytes: several PATCHes.
+        chunk_size: Some(64), // The component is a few hundred bytes: several PATCHes.
         ..plain()
     };
     let dst = reg(&server.host(), "chunked/adder:v1", &options);
@@ -739,6 +739,85 @@ fn pull_through_faults_recovers_or_fails_clearly_leaving_the_destination_as_it_w
             check_untouched(&out, &index_before);
         }
     }
+}
+
+#[test]
+fn an_interrupted_streamed_upload_starts_again_from_the_blob() {
+    let Some(bin) = support::registry_bin() else {
+        return;
+    };
+    let server = Server::start(&bin, Auth::None);
+    let proxy = FaultProxy::start(server.port);
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let built = build(&src, Variant::Cncf, COMPONENT, "v1");
+    let layout = Layout::open(&src).unwrap();
+    // Small PATCHes, so that every blob of the component is streamed.
+    let options = Options {
+        chunk_size: Some(64),
+        retries: 2,
+        ..plain()
+    };
+    // Two broken PATCHes: each upload breaks off, is cancelled and starts
+    // again with the blob opened afresh; the push succeeds.
+    proxy.set(vec![Rule {
+        method: "PATCH",
+        path_contains: "/blobs/uploads/".into(),
+        fault: Fault::Status500,
+        times: 2,
+    }]);
+    let dst = reg(&proxy.host(), "restart/adder:v1", &options);
+    let copied = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap();
+    assert_eq!(copied.digest, built.manifest_digest);
+    assert!(dst.stats().retries >= 2, "{:?}", dst.stats());
+    let out = dir.path().join("out");
+    let mut pulled_into = Layout::open_or_create(&out).unwrap();
+    let fresh = reg(&server.host(), "restart/adder:v1", &plain());
+    transfer::pull(&fresh, &mut pulled_into, Some("v1"), &mut Quiet).unwrap();
+    assert_eq!(all_files(&src.join("blobs")), all_files(&out.join("blobs")));
+    // PATCHes that always break: the push gives up after the retries, says
+    // why, and no tag appears.
+    proxy.set(vec![Rule {
+        method: "PATCH",
+        path_contains: "/blobs/uploads/".into(),
+        fault: Fault::Status500,
+        times: u32::MAX,
+    }]);
+    let dst = reg(&proxy.host(), "restart/broken:v1", &options);
+    let err = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap_err();
+    assert!(
+        matches!(err, RegistryError::UploadInterrupted { .. }),
+        "{err}"
+    );
+    assert_eq!(err.status(), Some(500));
+    assert!(err.to_string().contains("upload interrupted"), "{err}");
+    assert_eq!(dst.stats().manifests_pushed, 0);
+    let missing = reg(&server.host(), "restart/broken:v1", &plain())
+        .resolve()
+        .unwrap_err();
+    assert!(
+        missing.has_code("MANIFEST_UNKNOWN") || missing.has_code("NAME_UNKNOWN"),
+        "{missing}"
+    );
+    // A source shorter than its descriptor says is refused locally, and
+    // nothing is committed.
+    let digest = Digest::sha256_of(&[7u8; 200]);
+    let direct = reg(&server.host(), "restart/short:v1", &options);
+    let err = direct
+        .client()
+        .upload_blob(
+            "restart/short",
+            &digest,
+            200,
+            &mut &[7u8; 150][..],
+            &mut |_| {},
+        )
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::Store(_)), "{err}");
+    assert_eq!(
+        direct.client().head_blob("restart/short", &digest).unwrap(),
+        None
+    );
 }
 
 #[test]

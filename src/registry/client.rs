@@ -5,13 +5,15 @@
 //! (preemptively once the registry's scheme is known), answers a `401`
 //! challenge once (basic, or a bearer token for the request's scope), and
 //! retries with exponential backoff on 5xx, 429 and broken connections, a
-//! bounded number of times. Request bodies are in memory (bounded by
-//! [`Options::chunk_size`](super::Options)), so a retry resends them exactly.
+//! bounded number of times. Those request bodies are in memory (small), so a
+//! retry resends them exactly. The bytes of a large blob are streamed
+//! ([`Client::upload_blob`]); an upload that breaks off is started again by
+//! the caller, which can open the blob again.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -125,6 +127,55 @@ pub enum BlobPush {
     Uploaded,
 }
 
+/// Blobs up to this size are uploaded from memory in the closing `PUT`;
+/// larger ones are streamed in `PATCH` requests.
+pub const SMALL_UPLOAD_BYTES: u64 = 1 << 20;
+/// The bytes of a streamed upload go to the request in pieces of this size.
+pub const UPLOAD_PIECE: usize = 64 << 10;
+/// Pieces that may wait for the request (bounds the memory of an upload).
+pub const UPLOAD_QUEUE: usize = 8;
+/// The slowest upload tolerated: a streamed `PATCH` of N bytes times out
+/// after the read timeout plus N divided by this rate (bytes per second).
+pub const MIN_UPLOAD_BYTES_PER_SEC: u64 = 64 << 10;
+
+/// How a streamed `PATCH` failed.
+enum Patch {
+    /// The source could not be read.
+    Read(io::Error),
+    /// The source ended early, after this many bytes of the blob.
+    Short(u64),
+    /// The request failed.
+    Failed(RegistryError),
+}
+
+/// The request's end of a streamed upload: pieces from the reading thread.
+struct PieceReader {
+    rx: mpsc::Receiver<Vec<u8>>,
+    back: mpsc::SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for PieceReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.rx.recv() {
+                Ok(next) => {
+                    let done = std::mem::replace(&mut self.current, next);
+                    self.pos = 0;
+                    // Back to the reading thread for reuse (dropped if it is gone).
+                    let _ = self.back.try_send(done);
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 /// A manifest as the registry served it.
 #[derive(Debug, Clone)]
 pub struct FetchedManifest {
@@ -147,7 +198,7 @@ pub struct Client {
     retries: u32,
     retry_delay: Duration,
     read_timeout: Duration,
-    chunk_size: u64,
+    chunk_size: Option<u64>,
     stats: Stats,
 }
 
@@ -209,7 +260,7 @@ impl Client {
             retries: options.retries,
             retry_delay: options.retry_delay,
             read_timeout: options.read_timeout,
-            chunk_size: options.chunk_size.max(1),
+            chunk_size: options.chunk_size,
             stats: Stats::default(),
         })
     }
@@ -666,12 +717,23 @@ impl Client {
         Ok(false)
     }
 
-    /// Uploads a blob: `POST` to open a session, then one `PUT` with the
-    /// bytes up to the chunk size, or `PATCH` chunks and a final `PUT` above
-    /// (distribution 2.8 answers a single-`POST` monolithic upload with 202
-    /// and drops its body, so the bytes always go with `PATCH`/`PUT`). The
-    /// bytes are hashed on the way, and the upload is completed only if they
-    /// match `digest` and `size`.
+    /// Uploads a blob. `POST` opens a session; a blob of up to
+    /// [`SMALL_UPLOAD_BYTES`] (and the chunk size) is then read into memory,
+    /// checked, and sent with the closing `PUT` (both requests retried as
+    /// they are). A larger blob is streamed from `content` in `PATCH`
+    /// requests (one, or one per [`Options::chunk_size`](super::Options)
+    /// bytes), read, hashed and sent at the same time, with at most
+    /// [`UPLOAD_QUEUE`] pieces of [`UPLOAD_PIECE`] bytes in memory; the
+    /// closing `PUT` is sent only if the bytes matched `digest` and `size`,
+    /// else the session is cancelled. (Distribution 2.8 answers a
+    /// single-`POST` monolithic upload with 202 and drops its body, so the
+    /// bytes never go with the `POST`.)
+    ///
+    /// Bytes already streamed cannot be sent again from `content`: when a
+    /// `PATCH` breaks off (connection lost, 5xx, 429, 401) the error is
+    /// [`RegistryError::UploadInterrupted`], and the caller may start again
+    /// with the blob opened afresh ([`transfer`](super::transfer) does, up to
+    /// [`Options::retries`](super::Options) times).
     pub fn upload_blob(
         &self,
         repository: &str,
@@ -681,6 +743,9 @@ impl Client {
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), RegistryError> {
         let scope = push_scope(repository);
+        let algorithm = digest
+            .algorithm()
+            .ok_or_else(|| crate::store::StoreError::UnsupportedAlgorithm(digest.clone()))?;
         let url = self.url(&format!("v2/{repository}/blobs/uploads/"))?;
         let req = Request {
             body: Some(Bytes::new()),
@@ -688,54 +753,48 @@ impl Client {
         };
         let shown = req.url.to_string();
         let response = check(self.send(&req)?, "POST", &shown)?;
-        let mut location = self.location(&response)?;
-        let algorithm = digest
-            .algorithm()
-            .ok_or_else(|| crate::store::StoreError::UnsupportedAlgorithm(digest.clone()))?;
-        let mut reader = HashingReader::new(content.take(size + 1), algorithm);
-        let chunk = self.chunk_size;
-        let mut sent = 0u64;
-        // One chunk buffer, taken back from each request once it is sent
-        // (exactly one chunk is allocated: no doubling, no churn).
-        let mut spare = Vec::new();
-        let last = loop {
-            let mut buf = std::mem::take(&mut spare);
-            buf.clear();
-            buf.reserve_exact(usize::try_from(chunk.min(size.saturating_add(1))).unwrap_or(0));
-            (&mut reader)
-                .take(chunk)
-                .read_to_end(&mut buf)
-                .map_err(|e| {
-                    RegistryError::Store(crate::store::StoreError::io(
-                        format!("reading blob {digest}"),
-                        e,
-                    ))
-                })?;
-            let total = sent + buf.len() as u64;
-            if total >= size || (buf.len() as u64) < chunk {
-                // The last piece (or all of a small blob): it goes with the PUT.
-                break Bytes::from(buf);
-            }
-            let len = buf.len() as u64;
-            let buf = Bytes::from(buf);
-            let req = Request {
-                headers: vec![
-                    (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-                    (header::CONTENT_RANGE, format!("{sent}-{}", total - 1)),
-                ],
-                body: Some(buf),
-                ..self.request(Method::PATCH, location.clone(), &scope)
-            };
-            let shown = strip_query(&req.url);
-            let response = check(self.send(&req)?, "PATCH", &shown)?;
-            location = self.location(&response)?;
-            sent = total;
-            progress(len);
-            drop(response);
-            if let Some(Ok(buf)) = req.body.map(Bytes::try_into_mut) {
-                spare = buf.into();
-            }
+        let location = self.location(&response)?;
+        drop(response);
+        let reading = |e: io::Error| {
+            RegistryError::Store(crate::store::StoreError::io(
+                format!("reading blob {digest}"),
+                e,
+            ))
         };
+        let mut reader = HashingReader::new(content.take(size.saturating_add(1)), algorithm);
+        let chunk = self.chunk_size.unwrap_or(u64::MAX).max(1);
+        let streamed = size > SMALL_UPLOAD_BYTES.min(chunk);
+        let mut last = Bytes::new();
+        let mut location = location;
+        if streamed {
+            let mut sent = 0u64;
+            while sent < size {
+                let len = chunk.min(size - sent);
+                match self.patch_streamed(&location, &scope, &mut reader, sent, len, progress) {
+                    Ok(next) => location = next,
+                    Err(e) => {
+                        self.cancel(&location, &scope);
+                        return Err(match e {
+                            Patch::Read(e) => reading(e),
+                            Patch::Short(n) => crate::store::StoreError::SizeMismatch {
+                                digest: digest.clone(),
+                                expected: size,
+                                actual: n,
+                            }
+                            .into(),
+                            Patch::Failed(e) => e,
+                        });
+                    }
+                }
+                sent += len;
+            }
+            // One byte more than `size` means the source is longer.
+            io::copy(&mut reader, &mut io::sink()).map_err(reading)?;
+        } else {
+            let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+            reader.read_to_end(&mut buf).map_err(reading)?;
+            last = Bytes::from(buf);
+        }
         let (actual, n) = reader.finish();
         if n != size {
             self.cancel(&location, &scope);
@@ -767,6 +826,131 @@ impl Client {
         bump(&self.stats.blobs_uploaded, 1);
         bump(&self.stats.bytes_uploaded, size);
         Ok(())
+    }
+
+    /// Streams `len` bytes of `reader` (the blob's bytes from `start`) in one
+    /// `PATCH`: this thread reads them and hands them, in pieces through a
+    /// bounded channel, to the request running on a second thread. Returns
+    /// the session's next location.
+    fn patch_streamed(
+        &self,
+        location: &Url,
+        scope: &str,
+        reader: &mut dyn Read,
+        start: u64,
+        len: u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Url, Patch> {
+        let shown = strip_query(location);
+        let interrupted = |cause: RegistryError| {
+            Patch::Failed(RegistryError::UploadInterrupted {
+                url: shown.clone(),
+                source: Box::new(cause),
+            })
+        };
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(UPLOAD_QUEUE);
+        let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(UPLOAD_QUEUE + 2);
+        let body = PieceReader {
+            rx,
+            back: back_tx,
+            current: Vec::new(),
+            pos: 0,
+        };
+        let mut rb = self
+            .http
+            .request(Method::PATCH, location.clone())
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .header(
+                header::CONTENT_RANGE,
+                format!("{start}-{}", start + len - 1),
+            )
+            .timeout(
+                self.read_timeout
+                    .saturating_add(Duration::from_secs(len / MIN_UPLOAD_BYTES_PER_SEC)),
+            )
+            .body(reqwest::blocking::Body::sized(body, len));
+        if let Some(value) = self.authorization(scope).map_err(Patch::Failed)? {
+            rb = rb.header(
+                header::AUTHORIZATION,
+                sensitive(&value).map_err(Patch::Failed)?,
+            );
+        }
+        let (outcome, produced) = std::thread::scope(|threads| {
+            let request = threads.spawn(move || rb.send());
+            let mut left = len;
+            let mut read_error = None;
+            while left > 0 {
+                let mut piece = back_rx.try_recv().unwrap_or_default();
+                piece.resize(
+                    UPLOAD_PIECE.min(usize::try_from(left).unwrap_or(UPLOAD_PIECE)),
+                    0,
+                );
+                match reader.read(&mut piece) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        piece.truncate(n);
+                        left -= n as u64;
+                        progress(n as u64);
+                        if tx.send(piece).is_err() {
+                            // The request ended early; its answer says why.
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        read_error = Some(e);
+                        break;
+                    }
+                }
+            }
+            // Closing the channel ends the body (short if bytes are missing,
+            // which makes the request fail rather than complete).
+            drop(tx);
+            let outcome = match request.join() {
+                Ok(outcome) => outcome,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (outcome, read_error.map_or(Ok(len - left), Err))
+        });
+        let produced = produced.map_err(Patch::Read)?;
+        if produced < len {
+            return Err(Patch::Short(start + produced));
+        }
+        match outcome {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                if retryable_status(status) || status == 401 {
+                    return Err(interrupted(
+                        check(response, "PATCH", &shown).err().unwrap_or_else(|| {
+                            self.protocol(format!("PATCH {shown}: HTTP {status}"))
+                        }),
+                    ));
+                }
+                let response = check(response, "PATCH", &shown).map_err(Patch::Failed)?;
+                self.location(&response).map_err(Patch::Failed)
+            }
+            Err(source) if retryable_error(&source) => Err(interrupted(RegistryError::Transport {
+                method: "PATCH".into(),
+                url: shown.clone(),
+                source,
+            })),
+            Err(source) => Err(Patch::Failed(RegistryError::Transport {
+                method: "PATCH".into(),
+                url: shown.clone(),
+                source,
+            })),
+        }
+    }
+
+    /// The delay before starting an interrupted upload again for the
+    /// `attempt`-th time (from 0), or `None` once the retries are spent.
+    /// Counts the restart in [`Stats::retries`].
+    pub fn upload_restart_delay(&self, attempt: u32) -> Option<Duration> {
+        if attempt >= self.retries {
+            return None;
+        }
+        bump(&self.stats.retries, 1);
+        Some(self.backoff(attempt))
     }
 
     /// Abandons an upload session (best effort).

@@ -31,10 +31,11 @@
 //!
 //! The store traits are synchronous (`std::io::Read`), so a sync facade is the
 //! natural shape. `reqwest::blocking` runs its own private runtime thread; the
-//! library exposes no async API and callers need no runtime. Uploads send
-//! bounded in-memory bodies (whole small blobs, or chunks of
-//! [`Options::chunk_size`] bytes), which also makes every request safely
-//! retryable; downloads stream.
+//! library exposes no async API and callers need no runtime. Small requests
+//! have in-memory bodies and are retried as they are; the bytes of a large
+//! blob stream through a bounded queue of pieces, in one `PATCH` (or one per
+//! [`Options::chunk_size`] bytes), and a broken upload is started again from
+//! a freshly opened blob; downloads stream and resume.
 
 pub mod reference;
 
@@ -82,9 +83,11 @@ pub struct Options {
     pub retries: u32,
     /// The first backoff delay; it doubles on each retry.
     pub retry_delay: Duration,
-    /// Blobs up to this size are uploaded in one `PUT`; larger ones are sent
-    /// in `PATCH` chunks of this size. Bounds the memory an upload uses.
-    pub chunk_size: u64,
+    /// The most bytes sent in one `PATCH` request of a blob upload. `None`
+    /// (the default) streams a blob in one request, as most registries
+    /// accept; set it for a registry or proxy that limits the size of a
+    /// request. Memory does not depend on it: the bytes are streamed.
+    pub chunk_size: Option<u64>,
 }
 
 #[cfg(feature = "registry")]
@@ -98,7 +101,7 @@ impl Default for Options {
             read_timeout: Duration::from_secs(60),
             retries: 4,
             retry_delay: Duration::from_millis(250),
-            chunk_size: 8 << 20,
+            chunk_size: None,
         }
     }
 }
@@ -166,6 +169,18 @@ pub enum RegistryError {
     /// The image cannot be transferred as it is.
     #[error("{0}")]
     Unsupported(String),
+    /// A streamed blob upload broke off (connection lost, 5xx, 429, 401 on
+    /// its `PATCH`); the session was cancelled. The bytes sent cannot be sent
+    /// again from the same stream: start the upload again with the blob
+    /// opened afresh ([`Client::upload_restart_delay`] says when).
+    #[error("{url}: upload interrupted: {source}")]
+    UploadInterrupted {
+        /// The upload URL (without its query).
+        url: String,
+        /// What broke it off.
+        #[source]
+        source: Box<RegistryError>,
+    },
     /// A local store failed, or bytes did not verify.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -191,13 +206,18 @@ impl RegistryError {
     pub fn status(&self) -> Option<u16> {
         match self {
             RegistryError::Status { status, .. } => Some(*status),
+            RegistryError::UploadInterrupted { source, .. } => source.status(),
             _ => None,
         }
     }
 
     /// Whether the registry's answer carried this error code (`MANIFEST_UNKNOWN`...).
     pub fn has_code(&self, code: &str) -> bool {
-        matches!(self, RegistryError::Status { codes, .. } if codes.iter().any(|(c, _)| c == code))
+        match self {
+            RegistryError::Status { codes, .. } => codes.iter().any(|(c, _)| c == code),
+            RegistryError::UploadInterrupted { source, .. } => source.has_code(code),
+            _ => false,
+        }
     }
 
     /// As a store error (for the [`ImageStore`](crate::store::ImageStore) impl).

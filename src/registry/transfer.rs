@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::time::Duration;
 
 use super::client::BlobPush;
 use super::{Registry, RegistryError};
@@ -72,6 +73,11 @@ pub trait Sink {
     ) -> Result<(), RegistryError>;
     /// Makes the writes visible.
     fn commit(&mut self) -> Result<(), RegistryError>;
+    /// After [`RegistryError::UploadInterrupted`]: how long to wait before
+    /// the `attempt`-th new start (from 0) of the blob, or `None` to give up.
+    fn upload_restart_delay(&mut self, _attempt: u32) -> Option<Duration> {
+        None
+    }
     /// The sink's blob operations for several threads at once, if it has them.
     fn shared(&self) -> Option<Shared<'_>> {
         None
@@ -199,6 +205,10 @@ impl RegistrySink<'_> {
 impl Sink for RegistrySink<'_> {
     fn describe(&self) -> String {
         self.registry.reference().to_string()
+    }
+
+    fn upload_restart_delay(&mut self, attempt: u32) -> Option<Duration> {
+        self.registry.client().upload_restart_delay(attempt)
     }
 
     fn has_blob(&mut self, digest: &Digest, size: u64) -> Result<bool, RegistryError> {
@@ -344,6 +354,9 @@ enum Event {
 trait BlobDst {
     fn has_blob(&self, digest: &Digest, size: u64) -> Result<bool, RegistryError>;
     fn try_mount(&self, digest: &Digest) -> Result<bool, RegistryError>;
+    fn restart_delay(&self, _attempt: u32) -> Option<Duration> {
+        None
+    }
     fn put_blob(
         &self,
         digest: &Digest,
@@ -362,6 +375,9 @@ impl BlobDst for Exclusive<'_> {
     }
     fn try_mount(&self, digest: &Digest) -> Result<bool, RegistryError> {
         self.0.borrow_mut().try_mount(digest)
+    }
+    fn restart_delay(&self, attempt: u32) -> Option<Duration> {
+        self.0.borrow_mut().upload_restart_delay(attempt)
     }
     fn put_blob(
         &self,
@@ -385,6 +401,9 @@ impl BlobDst for SharedRegistry<'_> {
     }
     fn try_mount(&self, digest: &Digest) -> Result<bool, RegistryError> {
         self.0.mount(digest)
+    }
+    fn restart_delay(&self, attempt: u32) -> Option<Duration> {
+        self.0.registry.client().upload_restart_delay(attempt)
     }
     fn put_blob(
         &self,
@@ -439,9 +458,32 @@ fn move_blob(
         progress(size);
         return Ok("mounted");
     }
-    let mut reader = src.open_blob(digest)?;
-    dst.put_blob(digest, size, &mut reader, progress)?;
-    Ok("copied")
+    // An interrupted upload starts again from a freshly opened blob; the
+    // progress reported never goes back nor counts a byte twice.
+    let mut reported = 0u64;
+    let mut attempt = 0;
+    loop {
+        let mut reader = src.open_blob(digest)?;
+        let mut this_attempt = 0u64;
+        let mut report = |n: u64| {
+            this_attempt += n;
+            if this_attempt > reported {
+                progress(this_attempt - reported);
+                reported = this_attempt;
+            }
+        };
+        match dst.put_blob(digest, size, &mut reader, &mut report) {
+            Ok(()) => return Ok("copied"),
+            Err(e @ RegistryError::UploadInterrupted { .. }) => match dst.restart_delay(attempt) {
+                Some(delay) => {
+                    std::thread::sleep(delay);
+                    attempt += 1;
+                }
+                None => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn count(copied: &mut Copied, how: &str, size: u64) {

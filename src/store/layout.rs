@@ -8,6 +8,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
+use super::writeback::Writeback;
 use super::{
     ImageStore, LAYOUT_HEADER, LAYOUT_VERSION, SharedBlobWriter, StoreError, WritableStore,
     copy_verified, write_hashed,
@@ -168,9 +169,9 @@ pub(crate) fn write_atomically_with(
         .prefix(".wasm-image-")
         .tempfile_in(dir)
         .map_err(|e| StoreError::io(dir, e))?;
-    let mut writer = BufWriter::new(temp);
+    let mut writer = BufWriter::new(Writeback::new(temp.as_file()));
     fill(&mut writer)?;
-    let temp = writer
+    writer
         .into_inner()
         .map_err(|e| StoreError::io(path, e.into_error()))?;
     temp.as_file()
@@ -299,7 +300,7 @@ impl WritableStore for Layout {
             .prefix(".wasm-image-")
             .tempfile_in(&near)
             .map_err(|e| StoreError::io(&near, e))?;
-        let mut file = temp.as_file();
+        let mut file = Writeback::new(temp.as_file());
         let (digest, size) = write_hashed(algorithm, content, &mut file, &near)?;
         if !accept(&digest, size) {
             return Ok(None);

@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod layout;
+mod writeback;
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -440,7 +441,7 @@ pub(crate) fn write_hashed(
 }
 
 /// Size of the buffer of [`copy_large`].
-pub(crate) const COPY_BUFFER: usize = 256 << 10;
+pub(crate) const COPY_BUFFER: usize = 64 << 10;
 
 /// `io::copy` with a large buffer (`io::copy` uses 8 KiB through `dyn Write`):
 /// fewer system calls and hasher calls for large blobs.
@@ -493,7 +494,7 @@ pub(crate) fn copy_verified(
 /// Hashes a whole stream with SHA-256 (used for files given by path).
 pub fn sha256_of_reader(reader: &mut dyn Read) -> io::Result<(Digest, u64)> {
     let mut digester = Digester::sha256();
-    let mut buf = vec![0u8; 256 << 10];
+    let mut buf = vec![0u8; COPY_BUFFER];
     loop {
         let n = reader.read(&mut buf)?;
         if n == 0 {

@@ -194,7 +194,7 @@ where
 /// thread consumes them; smaller ones are not worth a thread.
 const OVERLAP_MIN_BYTES: u64 = 1 << 20;
 /// Size of the chunks handed from the hashing thread to the consumer.
-const CHUNK_BYTES: usize = 256 << 10;
+const CHUNK_BYTES: usize = 64 << 10;
 /// Chunks that may wait for the consumer (bounds the memory in flight).
 const QUEUE_CHUNKS: usize = 4;
 
