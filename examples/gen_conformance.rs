@@ -1322,6 +1322,25 @@ fn index_cases(s: &mut Suite, m: &Modules) {
         "cncf",
         f,
     );
+    // An entry of a type that is not a manifest: skipped, and said.
+    let img = cncf_core(m);
+    let mut f = img.files();
+    let other = br#"{"kind":"not an image"}"#;
+    let od = f.put_blob(other);
+    f.edit_index(|i| {
+        let entries = i["manifests"].as_array_mut().unwrap();
+        entries.push(
+            json!({"mediaType": "application/vnd.example.thing.v1+json", "digest": od,
+                            "size": other.len()}),
+        );
+    });
+    s.note(
+        "index-entry-unknown-media-type",
+        "WI-INDEX-008",
+        "index.json has a second entry whose mediaType is not a manifest or index type: it is skipped (as the image spec requires) and reported as info; the image stays valid.",
+        "cncf",
+        f,
+    );
 }
 
 fn annot_cases(s: &mut Suite, m: &Modules) {

@@ -14,6 +14,7 @@ pub mod json;
 pub mod limits;
 pub mod manifest;
 pub mod media_type;
+pub(crate) mod pipe;
 pub mod registry;
 pub mod rules;
 pub mod sign;

@@ -427,6 +427,13 @@ pub const RULES: &[Rule] = &[
         spec: "spec/oci-base.md",
     },
     Rule {
+        code: "WI-INDEX-008",
+        severity: Severity::Info,
+        summary: "An index entry's `mediaType` is neither an image manifest nor an index type: the entry is skipped (the image spec requires unknown types to be ignored), so nothing it points at is validated.",
+        hint: "If the entry is an image, set its `mediaType` to `application/vnd.oci.image.manifest.v1+json`.",
+        spec: "spec/oci-base.md",
+    },
+    Rule {
         code: "WI-LAYOUT-001",
         severity: Severity::Error,
         summary: "The `oci-layout` file is missing, is not a JSON object, or its `imageLayoutVersion` is not the string \"1.0.0\".",

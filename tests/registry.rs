@@ -21,6 +21,7 @@ use wasm_image::registry::client::pull_scope;
 use wasm_image::registry::transfer::{self, Quiet, RegistrySink};
 use wasm_image::registry::{Credentials, Options, Reference, Registry, RegistryError};
 use wasm_image::store::{ImageStore, Layout, Selector};
+use wasm_image::validate;
 use wasm_image::variant::Variant;
 
 fn module(name: &str) -> PathBuf {
@@ -149,6 +150,86 @@ fn every_variant_round_trips_with_the_same_manifest_digest() {
         let blobs = |p: &Path| all_files(&p.join("blobs")).into_iter().collect::<Vec<_>>();
         assert_eq!(blobs(&src), blobs(&out), "{variant}: blobs differ");
     }
+}
+
+#[test]
+fn a_whole_repository_is_validated_tag_by_tag() {
+    let Some(bin) = support::registry_bin() else {
+        return;
+    };
+    let server = Server::start(&bin, Auth::None);
+    let host = server.host();
+    let options = plain();
+    // One repository, one tag per variant (reported in lexical order of the tags).
+    let dir = tempfile::tempdir().unwrap();
+    let mut tags = Vec::new();
+    for (i, (variant, name)) in cases().into_iter().enumerate() {
+        let src = dir.path().join(format!("src{i}"));
+        let tag = format!("t{i:02}-{}", variant.id());
+        build(&src, variant, name, &tag);
+        push_layout(
+            &src,
+            &tag,
+            &reg(&host, &format!("whole/repo:{tag}"), &options),
+        );
+        tags.push(tag);
+    }
+    // Library: every tag is an image of the report, in tag order, valid.
+    let store = reg(&host, "whole/repo", &options).all_tags();
+    let report = validate::validate(&store, None, &validate::Options::default());
+    let validate::Report::Layout(layout) = &report else {
+        panic!("one report per tag expected: {report:?}");
+    };
+    let seen: Vec<_> = layout
+        .images
+        .iter()
+        .map(|i| i.tag.clone().unwrap())
+        .collect();
+    assert_eq!(seen, tags);
+    assert!(report.valid(), "{report:?}");
+    let variants: Vec<_> = layout.images.iter().map(|i| i.variant).collect();
+    assert_eq!(
+        variants,
+        cases().into_iter().map(|(v, _)| v).collect::<Vec<_>>()
+    );
+    // CLI: the same as JSON; a tag or digest with --all-tags is refused.
+    let target = format!("{host}/whole/repo");
+    let (code, out, err) = cli(
+        &[
+            "validate",
+            "--plain-http",
+            "--all-tags",
+            "--format",
+            "json",
+            &target,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        json["images"].as_array().unwrap().len(),
+        tags.len(),
+        "{out}"
+    );
+    let (code, _, err) = cli(
+        &[
+            "validate",
+            "--plain-http",
+            "--all-tags",
+            &format!("{target}:t00"),
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("without a tag or digest"), "{err}");
+    let local = dir.path().join("src0");
+    let (code, _, err) = cli(&["validate", "--all-tags", local.to_str().unwrap()], None);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--all-tags needs a registry repository"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -52,6 +52,11 @@ pub struct ValidateArgs {
     /// section framing and exports are still read).
     #[arg(long)]
     no_wasm_validate: bool,
+    /// With a registry reference HOST[:PORT]/REPO (no tag, no digest):
+    /// validate every tag of the repository, as a layout holding several
+    /// images is (signature tags are checked as artifacts).
+    #[arg(long)]
+    all_tags: bool,
     /// Base URI of the spec files for SARIF `helpUri` (the rule's spec path is appended).
     #[arg(
         long,
@@ -81,15 +86,48 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         Selector::Only => None,
         other => Some(other),
     };
-    let report = if target.remote.is_some() {
-        // A registry reference: read through the registry store (its manifest
-        // is fetched first, so an unreachable registry cannot run at all).
+    if args.all_tags {
+        match &target.remote {
+            None => {
+                return Ok(could_not_run(
+                    "--all-tags needs a registry repository HOST[:PORT]/REPO",
+                ));
+            }
+            // The parsed reference says `latest` when no tag was given: look
+            // at the text (a tag or digest is in its last path component).
+            Some(r)
+                if args
+                    .target
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|last| last.contains([':', '@'])) =>
+            {
+                return Ok(could_not_run(&format!(
+                    "--all-tags validates every tag of {}: give the repository without a tag or digest",
+                    r.name()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    let report = if let Some(reference) = &target.remote {
+        // A registry reference: read through the registry store (its manifest,
+        // or with --all-tags its tag list, is fetched first, so an
+        // unreachable registry cannot run at all).
+        let all_tags = args.all_tags;
         let store = match args
             .registry
             .options()
             .map_err(|e| super::describe(&e))
-            .and_then(|o| target.open_with(&o).map_err(|e| e.to_string()))
-        {
+            .and_then(|o| {
+                if all_tags {
+                    wasm_image::registry::Registry::new(reference.clone(), &o)
+                        .map(|r| Box::new(r.all_tags()) as Box<dyn wasm_image::store::ImageStore>)
+                        .map_err(|e| e.to_string())
+                } else {
+                    target.open_with(&o).map_err(|e| e.to_string())
+                }
+            }) {
             Ok(s) => s,
             Err(e) => return Ok(could_not_run(&e)),
         };

@@ -12,8 +12,8 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -31,6 +31,7 @@ use crate::limits::{
     MAX_TOKEN_RESPONSE_BYTES,
 };
 use crate::media_type as mt;
+use crate::pipe::pipe;
 
 /// The manifest types asked for when reading a manifest.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
@@ -146,34 +147,6 @@ enum Patch {
     Short(u64),
     /// The request failed.
     Failed(RegistryError),
-}
-
-/// The request's end of a streamed upload: pieces from the reading thread.
-struct PieceReader {
-    rx: mpsc::Receiver<Vec<u8>>,
-    back: mpsc::SyncSender<Vec<u8>>,
-    current: Vec<u8>,
-    pos: usize,
-}
-
-impl Read for PieceReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.current.len() {
-            match self.rx.recv() {
-                Ok(next) => {
-                    let done = std::mem::replace(&mut self.current, next);
-                    self.pos = 0;
-                    // Back to the reading thread for reuse (dropped if it is gone).
-                    let _ = self.back.try_send(done);
-                }
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len() - self.pos);
-        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
 }
 
 /// A manifest as the registry served it.
@@ -848,14 +821,7 @@ impl Client {
                 source: Box::new(cause),
             })
         };
-        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(UPLOAD_QUEUE);
-        let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(UPLOAD_QUEUE + 2);
-        let body = PieceReader {
-            rx,
-            back: back_tx,
-            current: Vec::new(),
-            pos: 0,
-        };
+        let (writer, body) = pipe(UPLOAD_QUEUE);
         let mut rb = self
             .http
             .request(Method::PATCH, location.clone())
@@ -880,32 +846,31 @@ impl Client {
             let mut left = len;
             let mut read_error = None;
             while left > 0 {
-                let mut piece = back_rx.try_recv().unwrap_or_default();
-                piece.resize(
-                    UPLOAD_PIECE.min(usize::try_from(left).unwrap_or(UPLOAD_PIECE)),
-                    0,
-                );
+                let mut piece =
+                    writer.buffer(UPLOAD_PIECE.min(usize::try_from(left).unwrap_or(UPLOAD_PIECE)));
                 match reader.read(&mut piece) {
                     Ok(0) => break,
                     Ok(n) => {
                         piece.truncate(n);
                         left -= n as u64;
                         progress(n as u64);
-                        if tx.send(piece).is_err() {
+                        if !writer.send(piece) {
                             // The request ended early; its answer says why.
                             break;
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
+                        // The request fails on it; the caller hears of the read error.
+                        writer.fail(io::Error::new(e.kind(), e.to_string()));
                         read_error = Some(e);
                         break;
                     }
                 }
             }
-            // Closing the channel ends the body (short if bytes are missing,
-            // which makes the request fail rather than complete).
-            drop(tx);
+            // The end of the body (short if bytes are missing, which makes
+            // the request fail rather than complete).
+            drop(writer);
             let outcome = match request.join() {
                 Ok(outcome) => outcome,
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -1063,21 +1028,12 @@ impl Client {
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with(mt::OCI_INDEX));
-            let next = response
-                .headers()
-                .get(header::LINK)
-                .and_then(|v| v.to_str().ok())
-                .and_then(next_link);
-            let mut body = Vec::new();
-            response
-                .take(MAX_MANIFEST_BYTES + 1)
-                .read_to_end(&mut body)
-                .map_err(|e| self.protocol(format!("reading the referrers of {digest}: {e}")))?;
-            if body.len() as u64 > MAX_MANIFEST_BYTES {
-                return Err(self.protocol(format!(
-                    "the referrers of {digest} are over the limit of {MAX_MANIFEST_BYTES} bytes"
-                )));
-            }
+            let (body, next) = self.page(
+                response,
+                MAX_MANIFEST_BYTES,
+                "MAX_MANIFEST_BYTES",
+                &format!("a page of the referrers of {digest}"),
+            )?;
             let Ok(document) = serde_json::from_slice::<serde_json::Value>(&body) else {
                 return Ok(None);
             };
@@ -1107,6 +1063,33 @@ impl Client {
         )))
     }
 
+    /// One page of a paginated answer: its body, read up to `limit` bytes
+    /// (more is an error naming `limit_name`), and the `Link` to the next page.
+    fn page(
+        &self,
+        response: Response,
+        limit: u64,
+        limit_name: &str,
+        what: &str,
+    ) -> Result<(Vec<u8>, Option<String>), RegistryError> {
+        let next = response
+            .headers()
+            .get(header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .and_then(next_link);
+        let mut body = Vec::new();
+        response
+            .take(limit + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| self.protocol(format!("reading {what}: {e}")))?;
+        if body.len() as u64 > limit {
+            return Err(self.protocol(format!(
+                "{what} is over the limit of {limit} bytes ({limit_name})"
+            )));
+        }
+        Ok((body, next))
+    }
+
     /// The repository's tags, following `Link` pagination (bounded).
     pub fn list_tags(&self, repository: &str) -> Result<Vec<String>, RegistryError> {
         let scope = pull_scope(repository);
@@ -1116,21 +1099,12 @@ impl Client {
             let req = self.request(Method::GET, url.clone(), &scope);
             let shown = strip_query(&req.url);
             let response = check(self.send(&req)?, "GET", &shown)?;
-            let next = response
-                .headers()
-                .get(header::LINK)
-                .and_then(|v| v.to_str().ok())
-                .and_then(next_link);
-            let mut body = Vec::new();
-            response
-                .take(MAX_TAG_LIST_BYTES + 1)
-                .read_to_end(&mut body)
-                .map_err(|e| self.protocol(format!("reading the tag list: {e}")))?;
-            if body.len() as u64 > MAX_TAG_LIST_BYTES {
-                return Err(self.protocol(format!(
-                    "a tag list page is over the limit of {MAX_TAG_LIST_BYTES} bytes (MAX_TAG_LIST_BYTES)"
-                )));
-            }
+            let (body, next) = self.page(
+                response,
+                MAX_TAG_LIST_BYTES,
+                "MAX_TAG_LIST_BYTES",
+                "a tag list page",
+            )?;
             #[derive(serde::Deserialize)]
             struct TagList {
                 tags: Option<Vec<String>>,

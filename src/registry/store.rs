@@ -62,7 +62,16 @@ pub struct Registry {
     manifests: Arc<Mutex<HashMap<Digest, FetchedManifest>>>,
     /// Writes not yet committed.
     pending: Pending,
+    /// With [`Registry::all_tags`]: every tag of the repository and its
+    /// manifest, read on first use.
+    all_tags: Option<Arc<OnceLock<TagList>>>,
 }
+
+/// A repository's tags, each with the digest of its manifest.
+type TagList = Vec<(String, Digest)>;
+
+/// Manifests fetched at once when a whole repository is listed.
+pub const CONCURRENT_MANIFESTS: usize = 8;
 
 /// What [`WritableStore`] writes wait for [`WritableStore::commit`].
 #[derive(Debug, Clone, Default)]
@@ -90,6 +99,7 @@ impl Registry {
             manifest: Arc::new(OnceLock::new()),
             manifests: Arc::default(),
             pending: Pending::default(),
+            all_tags: None,
         })
     }
 
@@ -107,7 +117,88 @@ impl Registry {
             manifest: Arc::new(OnceLock::new()),
             manifests: Arc::default(),
             pending: Pending::default(),
+            all_tags: None,
         }
+    }
+
+    /// The whole repository instead of one reference: the root index lists
+    /// every tag (from the tag list, each tag's manifest fetched and
+    /// verified, [`CONCURRENT_MANIFESTS`] at a time), so that validating the
+    /// store validates every image of the repository. The reference's tag or
+    /// digest is not used.
+    pub fn all_tags(mut self) -> Self {
+        self.all_tags = Some(Arc::new(OnceLock::new()));
+        self
+    }
+
+    /// Every tag and the digest of its manifest (cached), in lexical order
+    /// of the tags. A tag deleted while the list is read is left out.
+    fn tag_manifests<'t>(
+        &self,
+        tags: &'t OnceLock<TagList>,
+    ) -> Result<&'t [(String, Digest)], RegistryError> {
+        if let Some(found) = tags.get() {
+            return Ok(found);
+        }
+        // Sorted: registries list tags in their own order (distribution 2.8
+        // in directory order), and a report must not change with it.
+        let mut names = self.list_tags()?;
+        names.sort();
+        names.dedup();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = CONCURRENT_MANIFESTS.min(names.len()).max(1);
+        let results: Vec<Result<Vec<(usize, FetchedManifest)>, RegistryError>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut found = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(tag) = names.get(i) else {
+                                    return Ok(found);
+                                };
+                                if let Some(m) =
+                                    self.client.find_manifest(self.repository(), tag)?
+                                {
+                                    found.push((i, m));
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| match h.join() {
+                        Ok(r) => r,
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    })
+                    .collect()
+            });
+        let mut fetched = Vec::new();
+        for r in results {
+            fetched.extend(r?);
+        }
+        fetched.sort_by_key(|(i, _)| *i);
+        let listed = fetched
+            .into_iter()
+            .map(|(i, m)| {
+                self.remember(&m);
+                (names[i].clone(), m.digest)
+            })
+            .collect();
+        let _ = tags.set(listed);
+        tags.get()
+            .map(Vec::as_slice)
+            .ok_or_else(|| self.client_protocol("tag list cache lost"))
+    }
+
+    /// The reference's manifest, or `None` for a whole repository.
+    fn reference_manifest(&self) -> Result<Option<&FetchedManifest>, RegistryError> {
+        if self.all_tags.is_some() {
+            return Ok(None);
+        }
+        self.manifest().map(Some)
     }
 
     /// The reference.
@@ -272,6 +363,9 @@ impl ImageStore for Registry {
     }
 
     fn describe(&self) -> String {
+        if self.all_tags.is_some() {
+            return format!("{} (every tag)", self.reference.name());
+        }
         self.reference.to_string()
     }
 
@@ -280,8 +374,10 @@ impl ImageStore for Registry {
         if let Some(bytes) = self.cached_manifest(digest) {
             return Ok(Some(bytes.len() as u64));
         }
-        let manifest = self.manifest().map_err(|e| e.into_store(&what))?;
-        if &manifest.digest == digest {
+        let manifest = self.reference_manifest().map_err(|e| e.into_store(&what))?;
+        if let Some(manifest) = manifest
+            && &manifest.digest == digest
+        {
             return Ok(Some(manifest.bytes.len() as u64));
         }
         self.client
@@ -294,8 +390,10 @@ impl ImageStore for Registry {
         if let Some(bytes) = self.cached_manifest(digest) {
             return Ok(Box::new(std::io::Cursor::new(bytes)));
         }
-        let manifest = self.manifest().map_err(|e| e.into_store(&what))?;
-        if &manifest.digest == digest {
+        let manifest = self.reference_manifest().map_err(|e| e.into_store(&what))?;
+        if let Some(manifest) = manifest
+            && &manifest.digest == digest
+        {
             return Ok(Box::new(manifest.bytes.as_slice()));
         }
         let reader = self
@@ -313,6 +411,22 @@ impl ImageStore for Registry {
 
     fn root_index(&self) -> Result<RootIndex, StoreError> {
         let what = self.describe();
+        if let Some(tags) = &self.all_tags {
+            let mut index = RootIndex::new();
+            for (tag, digest) in self.tag_manifests(tags).map_err(|e| e.into_store(&what))? {
+                let Some(bytes) = self.cached_manifest(digest) else {
+                    continue;
+                };
+                let media_type = self
+                    .manifests
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(digest).map(|m| m.media_type.clone()))
+                    .unwrap_or_default();
+                index.add(&media_type, digest, bytes.len() as u64, Some(tag));
+            }
+            return Ok(index);
+        }
         let manifest = self.manifest().map_err(|e| e.into_store(&what))?;
         let mut index = RootIndex::new();
         index.add(

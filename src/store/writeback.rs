@@ -81,16 +81,17 @@ mod tests {
     #[test]
     fn forwards_every_byte() {
         let mut file = tempfile::tempfile().expect("temp file");
-        let data: Vec<u8> = (0..(WRITEBACK_STEP as usize * 2 + 12345))
+        let step = WRITEBACK_STEP as usize;
+        let data: Vec<u8> = (0..(step * 2 + step / 2))
             .map(|i| (i % 251) as u8)
             .collect();
         let mut w = Writeback::new(&file);
-        for piece in data.chunks(300_000) {
+        for piece in data.chunks(1 << 20) {
             w.write_all(piece).expect("write");
         }
         // A request after each full step; the last partial step is left to fsync.
         assert_eq!(w.written, data.len() as u64);
-        assert_eq!(w.requested, 28 * 300_000);
+        assert_eq!(w.requested, 2 * WRITEBACK_STEP);
         file.rewind().expect("rewind");
         let mut back = Vec::new();
         file.read_to_end(&mut back).expect("read");

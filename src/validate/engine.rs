@@ -288,8 +288,14 @@ impl<'a> Engine<'a> {
                     size,
                     tag,
                 }),
-                // Other media types MUST NOT cause an error: skipped.
-                _ => {}
+                // Other media types MUST NOT cause an error: skipped, and said.
+                Some(other) => sink.add(
+                    "WI-INDEX-008",
+                    &item.location,
+                    format!("entry of type {other} is not an image manifest or index: skipped"),
+                ),
+                // A descriptor without a media type is reported by the descriptor rules.
+                None => {}
             }
         }
     }

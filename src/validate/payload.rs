@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::io::{self, BufReader, Read};
-use std::sync::mpsc;
 
 use flate2::bufread::MultiGzDecoder;
 
@@ -12,6 +11,7 @@ use super::source::{BlobSource, Stat};
 use crate::compat::PLUGIN_FILE;
 use crate::digest::{Algorithm, Digest, Digester};
 use crate::limits::Limits;
+use crate::pipe::pipe;
 use crate::wasm::{
     InspectOptions, ModuleInfo, ModuleKind, ProxyAbi, StreamingInspector, TruncatedWithin,
     WasmError, default_body_workers,
@@ -205,70 +205,33 @@ const QUEUE_CHUNKS: usize = 4;
 /// consumer as they would have directly; when it stops early, reading stops
 /// here too (the caller drains the rest).
 fn overlapped<T: Send>(src: &mut dyn Read, consume: impl FnOnce(&mut dyn Read) -> T + Send) -> T {
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(QUEUE_CHUNKS);
-    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(QUEUE_CHUNKS + 2);
+    let (writer, mut reader) = pipe(QUEUE_CHUNKS);
     std::thread::scope(|scope| {
-        let consumer = scope.spawn(move || {
-            let mut reader = ChannelReader {
-                rx,
-                back: back_tx,
-                current: Vec::new(),
-                pos: 0,
-            };
-            consume(&mut reader)
-        });
+        let consumer = scope.spawn(move || consume(&mut reader));
         loop {
-            let mut buf = back_rx.try_recv().unwrap_or_default();
-            buf.resize(CHUNK_BYTES, 0);
+            let mut buf = writer.buffer(CHUNK_BYTES);
             match src.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
                     buf.truncate(n);
-                    if tx.send(Ok(buf)).is_err() {
+                    if !writer.send(buf) {
                         break;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
+                    writer.fail(io::Error::new(e.kind(), e.to_string()));
                     break;
                 }
             }
         }
-        drop(tx);
+        // The end of the stream for the consumer.
+        drop(writer);
         match consumer.join() {
             Ok(value) => value,
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
-}
-
-/// The consumer's end of [`overlapped`].
-struct ChannelReader {
-    rx: mpsc::Receiver<io::Result<Vec<u8>>>,
-    back: mpsc::SyncSender<Vec<u8>>,
-    current: Vec<u8>,
-    pos: usize,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.current.len() {
-            match self.rx.recv() {
-                Ok(Ok(next)) => {
-                    let done = std::mem::replace(&mut self.current, next);
-                    self.pos = 0;
-                    let _ = self.back.try_send(done);
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len() - self.pos);
-        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
 }
 
 /// Reads a whole (bounded) document.
