@@ -7,6 +7,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+use common::{COMPONENT, CORE, PROXY, all_files, cases, module};
 use flate2::read::GzDecoder;
 use wasm_image::build::{BuildError, ImageBuilder, parse_created};
 use wasm_image::config::{CompatImageConfig, RuntimeConfig, WasmConfig};
@@ -17,48 +20,6 @@ use wasm_image::media_type as mt;
 use wasm_image::store::{Archive, ImageStore, Layout, Selector, WritableStore, read_blob};
 use wasm_image::variant::Variant;
 use wasm_image::wasm::{ModuleKind, ProxyAbi};
-
-fn module(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/modules")
-        .join(name)
-}
-
-const PROXY: &str = "proxy-filter.wasm";
-const CORE: &str = "hello.wasm";
-const COMPONENT: &str = "adder.component.wasm";
-
-/// Each buildable variant with a module it can hold.
-fn cases() -> Vec<(Variant, &'static str)> {
-    vec![
-        (Variant::Cncf, CORE),
-        (Variant::Cncf, COMPONENT),
-        (Variant::CompatOci, PROXY),
-        (Variant::CompatDocker, PROXY),
-        (Variant::WasmOci, PROXY),
-        (Variant::WasmContentV1, CORE),
-    ]
-}
-
-fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 fn layer_bytes(store: &dyn ImageStore, image: &Image, i: usize) -> Vec<u8> {
     let l = &image.manifest.layers()[i];

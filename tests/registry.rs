@@ -4,15 +4,17 @@
 //! bearer authentication, skopeo interop both ways, and faults injected by a
 //! proxy (wrong bytes, truncation, 500s, broken and stalled connections).
 
+mod common;
 #[path = "registry_support/mod.rs"]
 mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Auth, Fault, FaultProxy, PASS, Registry as Server, Rule, USER, all_files};
+use common::{COMPONENT, CORE, PROXY, all_files, cases, cli_env, module};
+use support::{Auth, Fault, FaultProxy, PASS, Registry as Server, Rule, USER};
 use wasm_image::build::{BuiltImage, ImageBuilder};
 use wasm_image::digest::Digest;
 use wasm_image::image::Image;
@@ -23,27 +25,6 @@ use wasm_image::registry::{Credentials, Options, Reference, Registry, RegistryEr
 use wasm_image::store::{ImageStore, Layout, Selector};
 use wasm_image::validate;
 use wasm_image::variant::Variant;
-
-fn module(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/modules")
-        .join(name)
-}
-
-const PROXY: &str = "proxy-filter.wasm";
-const CORE: &str = "hello.wasm";
-const COMPONENT: &str = "adder.component.wasm";
-
-fn cases() -> Vec<(Variant, &'static str)> {
-    vec![
-        (Variant::Cncf, CORE),
-        (Variant::Cncf, COMPONENT),
-        (Variant::CompatOci, PROXY),
-        (Variant::CompatDocker, PROXY),
-        (Variant::WasmOci, PROXY),
-        (Variant::WasmContentV1, CORE),
-    ]
-}
 
 fn plain() -> Options {
     Options {
@@ -71,46 +52,9 @@ fn push_layout(dir: &Path, tag: &str, dst: &Registry) -> transfer::Copied {
     transfer::push(&layout, &Selector::Tag(tag.into()), dst, &mut Quiet).unwrap()
 }
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_wasm-image")
-}
-
 /// Runs the CLI; returns (exit code, stdout, stderr).
 fn cli(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     cli_env(args, stdin, &[])
-}
-
-fn cli_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &Path)]) -> (i32, String, String) {
-    let mut cmd = Command::new(bin());
-    cmd.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Never read the developer's own docker credentials.
-        .env("DOCKER_CONFIG", env!("CARGO_MANIFEST_DIR"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    if let Some(text) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]
@@ -552,7 +496,7 @@ fn basic_auth_succeeds_with_credentials_and_fails_clearly_without() {
     let (code, out, err) = cli_env(
         &["inspect", &format!("{host}/auth/filter:v1"), "--plain-http"],
         None,
-        &[("DOCKER_CONFIG", &config_dir)],
+        &[("DOCKER_CONFIG", config_dir.as_os_str())],
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("wasm-oci"), "{out}");

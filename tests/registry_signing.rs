@@ -3,15 +3,17 @@
 //! `sha256-<hex>` fallback tag), and signatures carried by `push`, `pull` and
 //! `copy` in every direction. Plus the cosign shape of a signed layout.
 
+mod common;
 #[path = "registry_support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::ffi::OsStr;
+use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::{cli_env, module};
 use serde_json::Value;
 use support::{Auth, Registry as Server};
 use wasm_image::build::ImageBuilder;
@@ -27,12 +29,6 @@ use wasm_image::sign::verify::{VerifyOptions, VerifyReport, verify_image};
 use wasm_image::store::{
     ImageStore, Layout, Selector, WritableStore, read_manifest, referrers_tag, signature_tag,
 };
-
-fn module(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/modules")
-        .join(name)
-}
 
 fn plain() -> Options {
     Options {
@@ -268,22 +264,11 @@ fn library_carry_registry_to_archive_to_registry_keeps_signatures() {
 
 // ---- the CLI ----
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_wasm-image")
-}
-
 fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(bin())
-        .args(args)
-        .stdin(Stdio::null())
-        .env("DOCKER_CONFIG", env!("CARGO_MANIFEST_DIR"))
-        .env("WASM_IMAGE_PASSWORD", "correct horse")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    cli_env(
+        args,
+        None,
+        &[("WASM_IMAGE_PASSWORD", OsStr::new("correct horse"))],
     )
 }
 

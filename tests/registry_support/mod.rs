@@ -601,24 +601,3 @@ fn forward(upstream: u16, req: &RawRequest) -> Option<Vec<u8>> {
     s.read_to_end(&mut out).ok()?;
     Some(out)
 }
-
-/// Every file under `dir`, relative path → bytes.
-pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(bytes) = fs::read(&p) {
-                out.push((p.strip_prefix(dir).unwrap_or(&p).to_path_buf(), bytes));
-            }
-        }
-    }
-    out.sort();
-    out
-}
