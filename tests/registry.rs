@@ -749,7 +749,7 @@ fn pull_through_faults_recovers_or_fails_clearly_leaving_the_destination_as_it_w
             eprintln!("{what}: {err}");
             let clear = match fault {
                 Fault::WrongBody => err.contains("hashes to"),
-                Fault::Truncate | Fault::CloseMid => {
+                Fault::Truncate | Fault::CloseMid | Fault::Drop => {
                     err.contains("bytes") || err.contains("connection") || err.contains("body")
                 }
                 Fault::Status500 => err.contains("HTTP 500") && err.contains("UNKNOWN"),
@@ -792,6 +792,17 @@ fn an_interrupted_streamed_upload_starts_again_from_the_blob() {
         times: 2,
     }]);
     let dst = reg(&proxy.host(), "restart/adder:v1", &options);
+    let copied = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap();
+    assert_eq!(copied.digest, built.manifest_digest);
+    assert!(dst.stats().retries >= 2, "{:?}", dst.stats());
+    // Connections closed in the middle of a PATCH: the same.
+    proxy.set(vec![Rule {
+        method: "PATCH",
+        path_contains: "/blobs/uploads/".into(),
+        fault: Fault::Drop,
+        times: 2,
+    }]);
+    let dst = reg(&proxy.host(), "restart/dropped:v1", &options);
     let copied = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap();
     assert_eq!(copied.digest, built.manifest_digest);
     assert!(dst.stats().retries >= 2, "{:?}", dst.stats());

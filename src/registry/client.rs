@@ -845,11 +845,15 @@ impl Client {
             let request = threads.spawn(move || rb.send());
             let mut left = len;
             let mut read_error = None;
+            let mut source_ended = false;
             while left > 0 {
                 let mut piece =
                     writer.buffer(UPLOAD_PIECE.min(usize::try_from(left).unwrap_or(UPLOAD_PIECE)));
                 match reader.read(&mut piece) {
-                    Ok(0) => break,
+                    Ok(0) => {
+                        source_ended = true;
+                        break;
+                    }
                     Ok(n) => {
                         piece.truncate(n);
                         left -= n as u64;
@@ -875,12 +879,18 @@ impl Client {
                 Ok(outcome) => outcome,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
-            (outcome, read_error.map_or(Ok(len - left), Err))
+            let produced = match read_error {
+                Some(e) => Err(Patch::Read(e)),
+                // The source is shorter than its size; the request, sent
+                // short, failed on it.
+                None if source_ended => Err(Patch::Short(start + len - left)),
+                // Everything was sent, or the request stopped taking bytes
+                // (its outcome says why).
+                None => Ok(()),
+            };
+            (outcome, produced)
         });
-        let produced = produced.map_err(Patch::Read)?;
-        if produced < len {
-            return Err(Patch::Short(start + produced));
-        }
+        produced?;
         match outcome {
             Ok(response) => {
                 let status = response.status().as_u16();

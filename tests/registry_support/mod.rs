@@ -446,6 +446,8 @@ pub enum Fault {
     CloseMid,
     /// Forward, then send the headers and half the body and stall (bounded).
     Stall,
+    /// Read the request, then close the connection without an answer.
+    Drop,
 }
 
 /// A rule: requests whose method is `method` and whose path contains
@@ -501,6 +503,10 @@ impl FaultProxy {
                 .unwrap()
                 .entry(format!("{} {:?}", req.method, fault))
                 .or_insert(0) += 1;
+            if fault == Fault::Drop {
+                let _ = client.shutdown(Shutdown::Both);
+                return;
+            }
             if fault == Fault::Status500 {
                 respond(
                     &mut client,
