@@ -13,11 +13,17 @@
 #   - `wasm-image push` / `pull` of a PUSH_MIB image to a loopback registry
 #     vs `skopeo copy` of the same image (goal <= 0.8)
 #   - peak RSS (`/usr/bin/time`) of validate, build, push and pull (goal <= 32 MiB)
+#   - `wasm-image validate` of many small images (examples/gen_many_images):
+#     a layout of MANY_SMALL and one of MANY images, and registry
+#     repositories holding the same images (`validate --plain-http --all-tags`):
+#     wall time, time per image, MiB/s of module bytes and cores used
+#     ((user + sys) / wall, from `/usr/bin/time`)
 # and times validate/build and the baselines against layer size (PLOT_SIZES,
 # MiB), for the plot. Writes docs/performance.md, docs/performance.csv and
 # docs/performance.svg (examples/plot_performance.rs, with plotters).
 #
 # Environment: RUNS (default 5), SIZE_MIB (256), PUSH_MIB (64),
+# MANY_SMALL (250), MANY (1000), MANY_KIB (16, the size of each of their modules),
 # PLOT_SIZES ("1 4 16 64 256 1024"), PLOT_RUNS (3), OUT (docs),
 # CARGO_TARGET_DIR, WASM_IMAGE (the binary to measure, e.g. an older build;
 # default: the release build of this tree). The registry is Debian's `docker-registry` on
@@ -28,6 +34,9 @@ root="$PWD"
 RUNS="${RUNS:-5}"
 SIZE_MIB="${SIZE_MIB:-256}"
 PUSH_MIB="${PUSH_MIB:-64}"
+MANY_SMALL="${MANY_SMALL:-250}"
+MANY="${MANY:-1000}"
+MANY_KIB="${MANY_KIB:-16}"
 PLOT_SIZES="${PLOT_SIZES:-1 4 16 64 256 1024}"
 PLOT_RUNS="${PLOT_RUNS:-3}"
 OUT="${OUT:-docs}"
@@ -48,9 +57,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "building (release)..." >&2
-cargo build --quiet --release --features cli --bin wasm-image --example gen_big_module --example plot_performance
+cargo build --quiet --release --features cli --bin wasm-image --example gen_big_module --example gen_many_images --example plot_performance
 bin="${WASM_IMAGE:-$target_dir/release/wasm-image}"
 gen="$target_dir/release/examples/gen_big_module"
+gen_many="$target_dir/release/examples/gen_many_images"
 plot="$target_dir/release/examples/plot_performance"
 
 work="$(mktemp -d)"
@@ -64,20 +74,32 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# run NAME CMD...: runs CMD once; appends its wall time (s) to $work/t.NAME
-# and its peak RSS (KiB) to $work/m.NAME.
+# run NAME CMD...: runs CMD once; appends its wall time (s) to $work/t.NAME,
+# its peak RSS (KiB) to $work/m.NAME and the cores it kept busy, (user + sys
+# CPU time) / wall time, to $work/u.NAME. The CPU time is the growth of the
+# shell's children's times (`times`, to the millisecond; `/usr/bin/time`'s
+# %U %S are to 10 ms, too coarse for runs of a few tens of ms).
 run() {
     local name="$1" s e
     shift
     s=$(date +%s%N)
+    times >"$work/cpu0"
     if ! /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>"$work/err"; then
         echo "failed: $*" >&2
         cat "$work/err" >&2
         exit 1
     fi
+    times >"$work/cpu1"
     e=$(date +%s%N)
     awk -v ns=$((e - s)) 'BEGIN { printf "%.4f\n", ns / 1e9 }' >>"$work/t.$name"
     tail -n 1 "$work/rss" >>"$work/m.$name"
+    awk -v ns=$((e - s)) -v c0="$(children_cpu "$work/cpu0")" -v c1="$(children_cpu "$work/cpu1")" \
+        'BEGIN { printf "%.2f\n", (c1 - c0) / (ns / 1e9) }' >>"$work/u.$name"
+}
+# children_cpu FILE: user + sys CPU time (s) of the children, from the output
+# of `times` (its second line: "0m1.234s 0m0.567s").
+children_cpu() {
+    awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s$", "", p[2]); t += p[1] * 60 + p[2] } printf "%.3f", t }' "$1"
 }
 median() { sort -g "$1" | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 peak_mib() { sort -n "$1" | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'; }
@@ -172,9 +194,37 @@ for r in $(seq "$RUNS"); do
         "docker://$reg/bench/source:latest" "oci:$work/pulled-sk:latest"
 done
 
+# Many small images: a layout of MANY_SMALL and one of MANY distinct cncf
+# images (MANY_KIB KiB modules, tags v0000, v0001, ...), each validated
+# whole; and the same images pushed tag by tag into a repository of
+# registry A each, validated with --all-tags (manifests fetched 8 at a
+# time, then images validated on every core).
+echo "many images ($MANY_SMALL and $MANY of $MANY_KIB KiB): generating and pushing..." >&2
+many_counts="$MANY_SMALL $MANY"
+for n in $many_counts; do
+    "$gen_many" "$work/many$n.layout" "$n" "$MANY_KIB" >"$work/many$n.out"
+    # "wrote N images to DIR (BYTES bytes of modules)"
+    sed -n 's/.*(\([0-9]*\) bytes of modules).*/\1/p' "$work/many$n.out" >"$work/many$n.bytes"
+    for i in $(seq 0 $((n - 1))); do
+        tag="$(printf 'v%04d' "$i")"
+        if ! "$bin" push --plain-http "$work/many$n.layout:$tag" "$reg/bench/many$n:$tag" >/dev/null 2>"$work/err"; then
+            echo "failed: push $work/many$n.layout:$tag" >&2
+            cat "$work/err" >&2
+            exit 1
+        fi
+    done
+done
+echo "timing many images ($RUNS interleaved rounds)..." >&2
+for _ in $(seq "$RUNS"); do
+    for n in $many_counts; do
+        run "many_layout$n" "$bin" validate "$work/many$n.layout"
+        run "many_registry$n" "$bin" validate --plain-http --all-tags "$reg/bench/many$n"
+    done
+done
+
 echo "timing against layer size ($PLOT_SIZES MiB)..." >&2
 echo "size_mib,wasm_image_validate_s,openssl_dgst_s,wasm_image_build_s,openssl_dgst_cp_s" >"$work/plot.csv"
-rm -f "$work"/t.size* "$work"/m.size*
+rm -f "$work"/t.size* "$work"/m.size* "$work"/u.size*
 for size in $PLOT_SIZES; do
     mk "s$size" "$size" 50
     blob="$(blob_of "$work/s$size.layout")"
@@ -218,6 +268,29 @@ mkdir -p "$OUT"
 cp "$work/plot.csv" "$OUT/performance.csv"
 "$plot" "$OUT/performance.csv" "$OUT/performance.svg"
 
+# many_rows FORMAT: for each measure of many images, printf FORMAT with its
+# label, images, median wall time (s), time per image (ms), MiB/s of module
+# bytes and median cores used.
+many_rows() {
+    local fmt="$1" n kind label w bytes
+    for kind in layout registry; do
+        for n in $many_counts; do
+            if [ "$kind" = layout ]; then
+                label="validate LAYOUT"
+            else
+                label="validate --plain-http --all-tags HOST:PORT/REPO"
+            fi
+            w=$(median "$work/t.many_$kind$n")
+            bytes=$(cat "$work/many$n.bytes")
+            # shellcheck disable=SC2059 # the format is the caller's
+            printf "$fmt" "$label" "$n" "$w" \
+                "$(awk -v w="$w" -v n="$n" 'BEGIN { printf "%.3f", w * 1000 / n }')" \
+                "$(awk -v w="$w" -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 / w }')" \
+                "$(median "$work/u.many_$kind$n")"
+        done
+    done
+}
+
 rss_row() { # rss_row NAME LABEL
     local m
     m=$(peak_mib "$work/m.$1")
@@ -254,6 +327,22 @@ rss_row() { # rss_row NAME LABEL
     rss_row push "push ($PUSH_MIB MiB)"
     rss_row pull "pull ($PUSH_MIB MiB)"
     echo
+    echo "## Many small images"
+    echo
+    echo "\`validate\` of a layout holding $MANY_SMALL, then $MANY distinct \`cncf\` images of $MANY_KIB KiB modules"
+    echo "(\`examples/gen_many_images.rs\`), and of registry repositories holding the same images, pushed"
+    echo "tag by tag (\`validate --plain-http --all-tags HOST:PORT/REPO\`). Medians of $RUNS interleaved rounds;"
+    echo "cores used is wasm-image's (user + sys CPU time) / wall time, of $(nproc) available (the registry's own"
+    echo "CPU time is not counted)."
+    echo
+    echo "| measure | images | wall time (s) | per image (ms) | module bytes (MiB/s) | cores used |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    # shellcheck disable=SC2016 # Markdown backquotes, not a command substitution
+    many_rows '| `%s` | %s | %s | %s | %s | %s |\n'
+    echo
+    echo "Time per image staying flat from $MANY_SMALL to $MANY images is what \"proportional\" means here:"
+    echo "validating N images costs N times the work of one, with no per-image cost that grows with N."
+    echo
     echo "## Cost against layer size"
     echo
     echo "Medians of $PLOT_RUNS runs (half-code modules, \`--variant cncf\`); data in [performance.csv](performance.csv)."
@@ -280,4 +369,6 @@ printf '%-58s %9s %9s %7s %s\n' "pull ${PUSH_MIB} MiB vs skopeo copy" "$l" "$sl"
 for n in validate build push pull; do
     printf 'peak RSS %-10s %6s MiB (goal <= 32 MiB)\n' "$n" "$(peak_mib "$work/m.$n")"
 done
+printf '%-58s %6s %9s %9s %7s %s\n' "many images" "images" "wall (s)" "ms/image" "MiB/s" "cores"
+many_rows '%-58s %6s %9s %9s %7s %s\n'
 echo "wrote $OUT/performance.md, $OUT/performance.csv, $OUT/performance.svg" >&2

@@ -16,17 +16,9 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
-fn leb(mut n: u64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
+#[path = "../benches/common/mod.rs"]
+mod common;
+use common::leb;
 
 fn section(id: u8, payload_len: u64, out: &mut impl Write) -> io::Result<()> {
     let mut header = vec![id];

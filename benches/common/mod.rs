@@ -1,4 +1,5 @@
-//! Inputs shared by the criterion benches.
+//! Inputs shared by the criterion benches and the benchmark examples
+//! (`examples/gen_big_module.rs`, `examples/gen_many_images.rs` include it).
 #![allow(dead_code)]
 
 use std::path::Path;
@@ -7,7 +8,8 @@ use wasm_image::build::ImageBuilder;
 use wasm_image::store::Layout;
 use wasm_image::variant::Variant;
 
-fn leb(mut n: u64, out: &mut Vec<u8>) {
+/// Appends `n` as an unsigned LEB128 (the integer encoding of Wasm).
+pub fn leb(mut n: u64, out: &mut Vec<u8>) {
     loop {
         let byte = (n & 0x7f) as u8;
         n >>= 7;

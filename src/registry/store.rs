@@ -362,6 +362,12 @@ impl ImageStore for Registry {
         Some(self)
     }
 
+    /// Reading a registry waits on round trips more than on the CPU:
+    /// [`CONCURRENT_MANIFESTS`] readers, or one per core if there are more.
+    fn preferred_readers(&self) -> usize {
+        crate::store::cores().max(CONCURRENT_MANIFESTS)
+    }
+
     fn describe(&self) -> String {
         if self.all_tags.is_some() {
             return format!("{} (every tag)", self.reference.name());

@@ -150,6 +150,19 @@ pub trait ImageStore {
     fn as_sync(&self) -> Option<&(dyn ImageStore + Sync)> {
         None
     }
+
+    /// How many threads should read this store at once when it holds
+    /// several images (with [`ImageStore::as_sync`]): one per core by
+    /// default, as reading a local store is bound by the CPU; a store that
+    /// mostly waits on the network asks for more.
+    fn preferred_readers(&self) -> usize {
+        cores()
+    }
+}
+
+/// The cores this process may use (1 when unknown).
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Stores blobs through a shared reference, so that several threads can

@@ -649,15 +649,13 @@ fn layer_role(variant: Variant, t: Option<&str>, n: usize, last: bool) -> LayerR
 /// What one thread of [`validate_images`] did: reports by image number, blobs read.
 type WorkerResult = (Vec<(usize, ImageReport)>, HashSet<Digest>);
 
-/// Validates images, on every core for a layout or archive holding several:
+/// Validates images, on every core for a layout or archive holding several
+/// (more threads for a store that waits on the network, as it asks):
 /// threads take the next image from a shared counter, each with its own
 /// engine (so a blob two images share may be read by two threads; the
 /// findings are the same), and the reports keep the order of `selected`.
 fn validate_images(engine: &mut Engine, selected: &[ImageRef]) -> Vec<ImageReport> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(selected.len());
+    let threads = engine.src.readers().max(1).min(selected.len());
     let src = match engine.src.as_sync() {
         Some(src) if threads > 1 => src,
         _ => return selected.iter().map(|r| engine.image(r)).collect(),

@@ -187,7 +187,7 @@ pub enum DocumentKind {
 /// Validates one image (selector `Some`) or, with `None`, the whole store:
 /// one image gives [`Report::Image`], several give [`Report::Layout`].
 pub fn validate(store: &dyn ImageStore, selector: Option<&Selector>, options: &Options) -> Report {
-    let src = StoreSource(store);
+    let src = StoreSource::new(store);
     let mut engine = Engine::new(&src, options);
     let mut layout = Sink::new();
     let index = match store.root_index() {

@@ -32,26 +32,84 @@ pub(crate) trait BlobSource {
     fn as_sync(&self) -> Option<&(dyn BlobSource + Sync)> {
         None
     }
+    /// How many threads should read it at once (see [`ImageStore::preferred_readers`]).
+    fn readers(&self) -> usize {
+        crate::store::cores()
+    }
 }
 
-/// A [`BlobSource`] over any store.
-pub(crate) struct StoreSource<'a>(pub(crate) &'a dyn ImageStore);
+/// A [`BlobSource`] over any store; read from several threads when the
+/// store allows it ([`ImageStore::as_sync`]), by as many as it asks for
+/// ([`ImageStore::preferred_readers`]).
+pub(crate) struct StoreSource<'a> {
+    store: &'a dyn ImageStore,
+    shared: Option<SharedStoreSource<'a>>,
+}
+
+impl<'a> StoreSource<'a> {
+    pub(crate) fn new(store: &'a dyn ImageStore) -> Self {
+        StoreSource {
+            store,
+            shared: store.as_sync().map(SharedStoreSource),
+        }
+    }
+}
+
+/// A store that several threads may read at once.
+pub(crate) struct SharedStoreSource<'a>(&'a (dyn ImageStore + Sync));
+
+fn store_stat(store: &dyn ImageStore, digest: &Digest) -> Stat {
+    match store.blob_size(digest) {
+        Ok(Some(n)) => Stat::Present(n),
+        Ok(None) => Stat::Missing,
+        Err(StoreError::NotARegularFile { kind, .. }) => Stat::NotRegular(kind.to_owned()),
+        Err(e) => Stat::Error(e.to_string()),
+    }
+}
+
+fn store_open<'s>(
+    store: &'s dyn ImageStore,
+    digest: &Digest,
+) -> Result<Box<dyn Read + 's>, String> {
+    store.open_blob(digest).map_err(|e| match e {
+        StoreError::BlobNotFound(d) => format!("blob {d} is not in the store"),
+        other => other.to_string(),
+    })
+}
 
 impl BlobSource for StoreSource<'_> {
     fn stat(&self, digest: &Digest) -> Stat {
-        match self.0.blob_size(digest) {
-            Ok(Some(n)) => Stat::Present(n),
-            Ok(None) => Stat::Missing,
-            Err(StoreError::NotARegularFile { kind, .. }) => Stat::NotRegular(kind.to_owned()),
-            Err(e) => Stat::Error(e.to_string()),
-        }
+        store_stat(self.store, digest)
     }
 
     fn open(&self, digest: &Digest) -> Result<Box<dyn Read + '_>, String> {
-        self.0.open_blob(digest).map_err(|e| match e {
-            StoreError::BlobNotFound(d) => format!("blob {d} is not in the store"),
-            other => other.to_string(),
-        })
+        store_open(self.store, digest)
+    }
+
+    fn as_sync(&self) -> Option<&(dyn BlobSource + Sync)> {
+        self.shared.as_ref().map(|s| s as &(dyn BlobSource + Sync))
+    }
+
+    fn readers(&self) -> usize {
+        self.store.preferred_readers()
+    }
+}
+
+impl BlobSource for SharedStoreSource<'_> {
+    fn stat(&self, digest: &Digest) -> Stat {
+        store_stat(self.0, digest)
+    }
+
+    fn open(&self, digest: &Digest) -> Result<Box<dyn Read + '_>, String> {
+        store_open(self.0, digest)
+    }
+
+    fn as_sync(&self) -> Option<&(dyn BlobSource + Sync)> {
+        Some(self)
+    }
+
+    fn readers(&self) -> usize {
+        self.0.preferred_readers()
     }
 }
 
