@@ -762,10 +762,16 @@ impl Client {
                 sent += len;
             }
             // One byte more than `size` means the source is longer.
-            io::copy(&mut reader, &mut io::sink()).map_err(reading)?;
+            if let Err(e) = io::copy(&mut reader, &mut io::sink()) {
+                self.cancel(&location, &scope);
+                return Err(reading(e));
+            }
         } else {
             let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-            reader.read_to_end(&mut buf).map_err(reading)?;
+            if let Err(e) = reader.read_to_end(&mut buf) {
+                self.cancel(&location, &scope);
+                return Err(reading(e));
+            }
             last = Bytes::from(buf);
         }
         let (actual, n) = reader.finish();
