@@ -136,6 +136,16 @@ fn a_whole_repository_is_validated_tag_by_tag() {
         variants,
         cases().into_iter().map(|(v, _)| v).collect::<Vec<_>>()
     );
+    // With no manifest kept in memory, each is fetched again when read: the
+    // same report.
+    let uncached = reg(&host, "whole/repo", &options)
+        .all_tags()
+        .manifest_cache_bytes(0);
+    let again = validate::validate(&uncached, None, &validate::Options::default());
+    assert_eq!(
+        serde_json::to_value(&again).unwrap(),
+        serde_json::to_value(&report).unwrap()
+    );
     // CLI: the same as JSON; a tag or digest with --all-tags is refused.
     let target = format!("{host}/whole/repo");
     let (code, out, err) = cli(
@@ -854,6 +864,77 @@ fn an_interrupted_streamed_upload_starts_again_from_the_blob() {
         direct.client().head_blob("restart/short", &digest).unwrap(),
         None
     );
+}
+
+#[test]
+fn a_registry_that_stops_answering_an_upload_is_left_after_the_read_timeout() {
+    let Some(bin) = support::registry_bin() else {
+        return;
+    };
+    let server = Server::start(&bin, Auth::None);
+    let proxy = FaultProxy::start(server.port);
+    let dir = tempfile::tempdir().unwrap();
+    // A 2 MiB module (a custom section): streamed, and its request's own
+    // deadline (read timeout + size at 64 KiB/s) is over 30 s.
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    let payload = 2usize << 20;
+    let name = b"pad";
+    let mut len = payload + 1 + name.len();
+    wasm.push(0);
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            wasm.push(byte);
+            break;
+        }
+        wasm.push(byte | 0x80);
+    }
+    wasm.push(name.len() as u8);
+    wasm.extend_from_slice(name);
+    wasm.extend((0..payload).map(|i| (i % 251) as u8));
+    let module_path = dir.path().join("big.wasm");
+    fs::write(&module_path, &wasm).unwrap();
+    let src = dir.path().join("src");
+    let mut layout = Layout::open_or_create(&src).unwrap();
+    let built = ImageBuilder::new(&module_path)
+        .variant(Variant::Cncf)
+        .build(&mut layout, Some("v1"))
+        .unwrap();
+    let options = Options {
+        read_timeout: Duration::from_secs(1),
+        retries: 2,
+        ..plain()
+    };
+    // The first PATCH is taken and never answered (the proxy holds it for
+    // STALL): after one read timeout of silence it is abandoned, the upload
+    // starts again, and the push succeeds well before the proxy lets go.
+    proxy.set(vec![Rule {
+        method: "PATCH",
+        path_contains: "/blobs/uploads/".into(),
+        fault: Fault::Stall,
+        times: 1,
+    }]);
+    let dst = reg(&proxy.host(), "stall/big:v1", &options);
+    let started = Instant::now();
+    let copied = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap();
+    assert_eq!(copied.digest, built.manifest_digest);
+    assert!(dst.stats().retries >= 1, "{:?}", dst.stats());
+    assert!(
+        started.elapsed() < support::STALL,
+        "took {:?}",
+        started.elapsed()
+    );
+    // Always stalled: the push fails, saying so, after the retries.
+    proxy.set(vec![Rule {
+        method: "PATCH",
+        path_contains: "/blobs/uploads/".into(),
+        fault: Fault::Stall,
+        times: u32::MAX,
+    }]);
+    let dst = reg(&proxy.host(), "stall/never:v1", &options);
+    let err = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap_err();
+    assert!(err.to_string().contains("did not answer for 1 s"), "{err}");
 }
 
 #[test]

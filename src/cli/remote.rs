@@ -24,6 +24,11 @@ pub struct RegistryArgs {
     /// Read the password (or token) from the first line of standard input.
     #[arg(long, requires = "username")]
     pub password_stdin: bool,
+    /// Send each blob upload in PATCH requests of at most BYTES, for a
+    /// registry or proxy that limits the size of a request (default: one
+    /// streamed request per blob).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub upload_chunk_size: Option<u64>,
 }
 
 impl RegistryArgs {
@@ -31,6 +36,7 @@ impl RegistryArgs {
     pub fn options(&self) -> anyhow::Result<Options> {
         let mut options = Options {
             plain_http: self.plain_http,
+            chunk_size: self.upload_chunk_size,
             ..Options::default()
         };
         if let Some(user) = &self.username {

@@ -8,12 +8,14 @@
 //! bounded number of times. Those request bodies are in memory (small), so a
 //! retry resends them exactly. The bytes of a large blob are streamed
 //! ([`Client::upload_blob`]); an upload that breaks off is started again by
-//! the caller, which can open the blob again.
+//! the caller that can read the blob again ([`transfer`](super::transfer)
+//! from its source store, the registry store from the blobs it holds in
+//! memory), a stream read once cannot be.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -31,7 +33,7 @@ use crate::limits::{
     MAX_TOKEN_RESPONSE_BYTES,
 };
 use crate::media_type as mt;
-use crate::pipe::pipe;
+use crate::pipe::{SendFailure, pipe};
 
 /// The manifest types asked for when reading a manifest.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
@@ -847,60 +849,91 @@ impl Client {
                 sensitive(&value).map_err(Patch::Failed)?,
             );
         }
-        let (outcome, produced) = std::thread::scope(|threads| {
-            let request = threads.spawn(move || rb.send());
-            let mut left = len;
-            let mut read_error = None;
-            let mut source_ended = false;
-            while left > 0 {
-                let mut piece =
-                    writer.buffer(UPLOAD_PIECE.min(usize::try_from(left).unwrap_or(UPLOAD_PIECE)));
-                match reader.read(&mut piece) {
-                    Ok(0) => {
-                        source_ended = true;
-                        break;
-                    }
-                    Ok(n) => {
-                        piece.truncate(n);
-                        left -= n as u64;
-                        progress(n as u64);
-                        if !writer.send(piece) {
-                            // The request ended early; its answer says why.
-                            break;
-                        }
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        // The request fails on it; the caller hears of the read error.
-                        writer.fail(io::Error::new(e.kind(), e.to_string()));
-                        read_error = Some(e);
-                        break;
+        // The request runs on its own thread, which owns everything it uses
+        // (not scoped): if the registry stops taking bytes, this thread
+        // notices (no piece taken for the read timeout), gives up on it and
+        // returns; the request thread ends at its own deadline.
+        let (answer_tx, answer) = mpsc::sync_channel(1);
+        std::thread::spawn(move || {
+            let _ = answer_tx.send(rb.send());
+        });
+        let stall = self.read_timeout;
+        let stalled = |what: &str| {
+            interrupted(self.protocol(format!(
+                "PATCH {shown}: the registry {what} for {} s",
+                stall.as_secs()
+            )))
+        };
+        let mut left = len;
+        let mut source_ended = false;
+        while left > 0 {
+            let mut piece =
+                writer.buffer(UPLOAD_PIECE.min(usize::try_from(left).unwrap_or(UPLOAD_PIECE)));
+            match reader.read(&mut piece) {
+                Ok(0) => {
+                    source_ended = true;
+                    break;
+                }
+                Ok(n) => {
+                    piece.truncate(n);
+                    left -= n as u64;
+                    progress(n as u64);
+                    match writer.send_timeout(piece, stall) {
+                        Ok(()) => {}
+                        // The request ended early; its answer says why.
+                        Err(SendFailure::Gone) => break,
+                        Err(SendFailure::Stalled) => return Err(stalled("took no bytes")),
                     }
                 }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // The request fails on it; the caller hears of the read error.
+                    writer.fail(io::Error::new(e.kind(), e.to_string()));
+                    return Err(Patch::Read(e));
+                }
             }
-            // The end of the body (short if bytes are missing, which makes
-            // the request fail rather than complete).
-            drop(writer);
-            let outcome = match request.join() {
-                Ok(outcome) => outcome,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
-            let produced = match read_error {
-                Some(e) => Err(Patch::Read(e)),
-                // The source is shorter than its size; the request, sent
-                // short, failed on it.
-                None if source_ended => Err(Patch::Short(start + len - left)),
-                // Everything was sent, or the request stopped taking bytes
-                // (its outcome says why).
-                None => Ok(()),
-            };
-            (outcome, produced)
-        });
-        produced?;
+        }
+        // The end of the body: short if the source ended early, which makes
+        // the request fail rather than complete.
+        let watcher = writer.watcher();
+        drop(writer);
+        if source_ended {
+            return Err(Patch::Short(start + len - left));
+        }
+        // The answer comes once the queued pieces are sent and the registry
+        // has taken them: a read timeout in which no piece is taken, or
+        // after the last one no answer comes, is a stall.
+        let mut seen = watcher.taken();
+        let outcome = loop {
+            match answer.recv_timeout(stall) {
+                Ok(outcome) => break outcome,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Patch::Failed(self.protocol(format!(
+                        "PATCH {shown}: the request stopped unexpectedly"
+                    ))));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let now = watcher.taken();
+                    if now != seen {
+                        seen = now;
+                        continue;
+                    }
+                    return Err(stalled(if watcher.queued() > 0 {
+                        "took no bytes"
+                    } else {
+                        "did not answer"
+                    }));
+                }
+            }
+        };
         match outcome {
             Ok(response) => {
                 let status = response.status().as_u16();
                 if retryable_status(status) || status == 401 {
+                    if status == 401 {
+                        // A token that expired: the new start fetches another.
+                        self.lock().tokens.remove(scope);
+                    }
                     return Err(interrupted(
                         check(response, "PATCH", &shown).err().unwrap_or_else(|| {
                             self.protocol(format!("PATCH {shown}: HTTP {status}"))

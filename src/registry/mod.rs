@@ -173,7 +173,7 @@ pub enum RegistryError {
     /// its `PATCH`); the session was cancelled. The bytes sent cannot be sent
     /// again from the same stream: start the upload again with the blob
     /// opened afresh ([`Client::upload_restart_delay`] says when).
-    #[error("{url}: upload interrupted: {source}")]
+    #[error("{url}: upload interrupted: {source}{}", interrupted_hint(source))]
     UploadInterrupted {
         /// The upload URL (without its query).
         url: String,
@@ -184,6 +184,17 @@ pub enum RegistryError {
     /// A local store failed, or bytes did not verify.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+/// Advice for an upload whose connection broke while its bytes were sent.
+#[cfg(feature = "registry")]
+fn interrupted_hint(source: &RegistryError) -> &'static str {
+    match source {
+        RegistryError::Transport { .. } => {
+            " (the connection broke while the blob was being sent; a proxy that limits the size of a request does this: send smaller requests with Options::chunk_size, --upload-chunk-size on the command line)"
+        }
+        _ => "",
+    }
 }
 
 #[cfg(feature = "registry")]

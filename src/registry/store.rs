@@ -65,10 +65,31 @@ pub struct Registry {
     /// With [`Registry::all_tags`]: every tag of the repository and its
     /// manifest, read on first use.
     all_tags: Option<Arc<OnceLock<TagList>>>,
+    /// See [`Registry::manifest_cache_bytes`].
+    manifest_cache_bytes: u64,
 }
 
-/// A repository's tags, each with the digest of its manifest.
-type TagList = Vec<(String, Digest)>;
+/// A repository's tags, each with its manifest's descriptor, and the
+/// manifests by digest.
+#[derive(Debug, Default)]
+struct TagList {
+    tags: Vec<ListedTag>,
+    by_digest: HashMap<Digest, usize>,
+}
+
+/// One tag of a repository and the manifest it points at.
+#[derive(Debug, Clone)]
+struct ListedTag {
+    tag: String,
+    digest: Digest,
+    media_type: String,
+    size: u64,
+}
+
+/// The bytes of tag manifests kept in memory when a whole repository is
+/// listed (the rest are fetched again when read), so that memory does not
+/// grow with the number of tags.
+pub const TAG_MANIFEST_CACHE_BYTES: u64 = 16 << 20;
 
 /// Manifests fetched at once when a whole repository is listed.
 pub const CONCURRENT_MANIFESTS: usize = 8;
@@ -100,6 +121,7 @@ impl Registry {
             manifests: Arc::default(),
             pending: Pending::default(),
             all_tags: None,
+            manifest_cache_bytes: TAG_MANIFEST_CACHE_BYTES,
         })
     }
 
@@ -118,6 +140,7 @@ impl Registry {
             manifests: Arc::default(),
             pending: Pending::default(),
             all_tags: None,
+            manifest_cache_bytes: self.manifest_cache_bytes,
         }
     }
 
@@ -131,39 +154,72 @@ impl Registry {
         self
     }
 
-    /// Every tag and the digest of its manifest (cached), in lexical order
-    /// of the tags. A tag deleted while the list is read is left out.
+    /// With [`Registry::all_tags`]: the bytes of tag manifests kept in
+    /// memory once listed (default [`TAG_MANIFEST_CACHE_BYTES`]); the others
+    /// are fetched again when validated.
+    pub fn manifest_cache_bytes(mut self, bytes: u64) -> Self {
+        self.manifest_cache_bytes = bytes;
+        self
+    }
+
+    /// Every tag and its manifest's descriptor (cached), in lexical order
+    /// of the tags. A tag deleted while the list is read is left out. The
+    /// manifests are fetched (and verified) [`CONCURRENT_MANIFESTS`] at a
+    /// time; up to [`Registry::manifest_cache_bytes`] of them are kept for the
+    /// validation that follows, the others are fetched again when read.
     fn tag_manifests<'t>(
         &self,
         tags: &'t OnceLock<TagList>,
-    ) -> Result<&'t [(String, Digest)], RegistryError> {
+    ) -> Result<&'t [ListedTag], RegistryError> {
+        use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
         if let Some(found) = tags.get() {
-            return Ok(found);
+            return Ok(&found.tags);
         }
         // Sorted: registries list tags in their own order (distribution 2.8
         // in directory order), and a report must not change with it.
         let mut names = self.list_tags()?;
         names.sort();
         names.dedup();
-        let next = std::sync::atomic::AtomicUsize::new(0);
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let cached = AtomicU64::new(0);
         let workers = CONCURRENT_MANIFESTS.min(names.len()).max(1);
-        let results: Vec<Result<Vec<(usize, FetchedManifest)>, RegistryError>> =
+        let results: Vec<Result<Vec<(usize, ListedTag)>, RegistryError>> =
             std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..workers)
                     .map(|_| {
                         scope.spawn(|| {
                             let mut found = Vec::new();
-                            loop {
-                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            while !failed.load(Ordering::Relaxed) {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
                                 let Some(tag) = names.get(i) else {
-                                    return Ok(found);
+                                    break;
                                 };
-                                if let Some(m) =
-                                    self.client.find_manifest(self.repository(), tag)?
+                                let m = match self.client.find_manifest(self.repository(), tag) {
+                                    Ok(Some(m)) => m,
+                                    Ok(None) => continue,
+                                    Err(e) => {
+                                        failed.store(true, Ordering::Relaxed);
+                                        return Err(e);
+                                    }
+                                };
+                                let size = m.bytes.len() as u64;
+                                if cached.fetch_add(size, Ordering::Relaxed) + size
+                                    <= self.manifest_cache_bytes
                                 {
-                                    found.push((i, m));
+                                    self.remember(&m);
                                 }
+                                found.push((
+                                    i,
+                                    ListedTag {
+                                        tag: tag.clone(),
+                                        digest: m.digest,
+                                        media_type: m.media_type,
+                                        size,
+                                    },
+                                ));
                             }
+                            Ok(found)
                         })
                     })
                     .collect();
@@ -175,22 +231,30 @@ impl Registry {
                     })
                     .collect()
             });
-        let mut fetched = Vec::new();
+        let mut listed = Vec::new();
         for r in results {
-            fetched.extend(r?);
+            listed.extend(r?);
         }
-        fetched.sort_by_key(|(i, _)| *i);
-        let listed = fetched
-            .into_iter()
-            .map(|(i, m)| {
-                self.remember(&m);
-                (names[i].clone(), m.digest)
-            })
+        listed.sort_by_key(|(i, _)| *i);
+        let tags_in_order: Vec<ListedTag> = listed.into_iter().map(|(_, t)| t).collect();
+        let by_digest = tags_in_order
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.digest.clone(), i))
             .collect();
-        let _ = tags.set(listed);
+        let _ = tags.set(TagList {
+            tags: tags_in_order,
+            by_digest,
+        });
         tags.get()
-            .map(Vec::as_slice)
+            .map(|t| t.tags.as_slice())
             .ok_or_else(|| self.client_protocol("tag list cache lost"))
+    }
+
+    /// A manifest the tag list named, by digest: its descriptor.
+    fn listed_manifest(&self, digest: &Digest) -> Option<&ListedTag> {
+        let list = self.all_tags.as_ref()?.get()?;
+        list.tags.get(*list.by_digest.get(digest)?)
     }
 
     /// The reference's manifest, or `None` for a whole repository.
@@ -294,14 +358,30 @@ impl Registry {
         self.pending.blobs = manifests;
         for (digest, bytes) in others {
             let repository = self.reference.repository.clone();
-            self.client.push_blob(
-                &repository,
-                &digest,
-                bytes.len() as u64,
-                &mut bytes.as_slice(),
-                None,
-                &mut |_| {},
-            )?;
+            // The bytes are in memory: an interrupted upload starts again from them.
+            let mut attempt = 0;
+            loop {
+                match self.client.push_blob(
+                    &repository,
+                    &digest,
+                    bytes.len() as u64,
+                    &mut bytes.as_slice(),
+                    None,
+                    &mut |_| {},
+                ) {
+                    Ok(_) => break,
+                    Err(e @ RegistryError::UploadInterrupted { .. }) => {
+                        match self.client.upload_restart_delay(attempt) {
+                            Some(delay) => {
+                                std::thread::sleep(delay);
+                                attempt += 1;
+                            }
+                            None => return Err(e),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         }
         Ok(())
     }
@@ -380,6 +460,9 @@ impl ImageStore for Registry {
         if let Some(bytes) = self.cached_manifest(digest) {
             return Ok(Some(bytes.len() as u64));
         }
+        if let Some(listed) = self.listed_manifest(digest) {
+            return Ok(Some(listed.size));
+        }
         let manifest = self.reference_manifest().map_err(|e| e.into_store(&what))?;
         if let Some(manifest) = manifest
             && &manifest.digest == digest
@@ -395,6 +478,15 @@ impl ImageStore for Registry {
         let what = self.describe();
         if let Some(bytes) = self.cached_manifest(digest) {
             return Ok(Box::new(std::io::Cursor::new(bytes)));
+        }
+        if self.listed_manifest(digest).is_some() {
+            // A tag's manifest not kept in memory: from the manifest
+            // endpoint again (registries need not serve manifests as blobs).
+            let fetched = self
+                .client
+                .get_manifest(self.repository(), digest.as_str(), Some(digest))
+                .map_err(|e| e.into_store(&what))?;
+            return Ok(Box::new(std::io::Cursor::new(fetched.bytes)));
         }
         let manifest = self.reference_manifest().map_err(|e| e.into_store(&what))?;
         if let Some(manifest) = manifest
@@ -419,17 +511,8 @@ impl ImageStore for Registry {
         let what = self.describe();
         if let Some(tags) = &self.all_tags {
             let mut index = RootIndex::new();
-            for (tag, digest) in self.tag_manifests(tags).map_err(|e| e.into_store(&what))? {
-                let Some(bytes) = self.cached_manifest(digest) else {
-                    continue;
-                };
-                let media_type = self
-                    .manifests
-                    .lock()
-                    .ok()
-                    .and_then(|m| m.get(digest).map(|m| m.media_type.clone()))
-                    .unwrap_or_default();
-                index.add(&media_type, digest, bytes.len() as u64, Some(tag));
+            for t in self.tag_manifests(tags).map_err(|e| e.into_store(&what))? {
+                index.add(&t.media_type, &t.digest, t.size, Some(&t.tag));
             }
             return Ok(index);
         }

@@ -449,6 +449,7 @@ fn move_blob(
     digest: &Digest,
     size: u64,
     progress: &mut dyn FnMut(u64),
+    stop: &AtomicBool,
 ) -> Result<&'static str, RegistryError> {
     if dst.has_blob(digest, size)? {
         progress(size);
@@ -474,6 +475,10 @@ fn move_blob(
         };
         match dst.put_blob(digest, size, &mut reader, &mut report) {
             Ok(()) => return Ok("copied"),
+            // Not started again once another blob has failed the transfer.
+            Err(e @ RegistryError::UploadInterrupted { .. }) if stop.load(Ordering::Relaxed) => {
+                return Err(e);
+            }
             Err(e @ RegistryError::UploadInterrupted { .. }) => match dst.restart_delay(attempt) {
                 Some(delay) => {
                     std::thread::sleep(delay);
@@ -519,9 +524,14 @@ fn move_blobs(
         let exclusive = Exclusive(std::cell::RefCell::new(dst));
         for (digest, size) in blobs {
             observer.blob_start(digest, *size);
-            let how = move_blob(src, &exclusive, digest, *size, &mut |n| {
-                observer.blob_progress(n)
-            })?;
+            let how = move_blob(
+                src,
+                &exclusive,
+                digest,
+                *size,
+                &mut |n| observer.blob_progress(n),
+                &AtomicBool::new(false),
+            )?;
             count(copied, how, *size);
             observer.blob_done(digest, how);
         }
@@ -547,7 +557,7 @@ fn move_blobs(
                         let progress = &mut |n| {
                             let _ = tx.send(Event::Progress(i, n));
                         };
-                        match move_blob(shared_src, dst, digest, *size, progress) {
+                        match move_blob(shared_src, dst, digest, *size, progress, stop) {
                             Ok(how) => {
                                 let _ = tx.send(Event::Done(i, how));
                             }

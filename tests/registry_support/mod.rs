@@ -444,7 +444,8 @@ pub enum Fault {
     Truncate,
     /// Forward, then send the headers and half the body and close.
     CloseMid,
-    /// Forward, then send the headers and half the body and stall (bounded).
+    /// Forward, then send the headers and half the body and stall (bounded);
+    /// for a request other than `GET`, take it and never answer (bounded).
     Stall,
     /// Read the request, then close the connection without an answer.
     Drop,
@@ -503,6 +504,12 @@ impl FaultProxy {
                 .unwrap()
                 .entry(format!("{} {:?}", req.method, fault))
                 .or_insert(0) += 1;
+            if fault == Fault::Stall && req.method != "GET" {
+                // Take the request, never answer (bounded), then close.
+                std::thread::sleep(STALL);
+                let _ = client.shutdown(Shutdown::Both);
+                return;
+            }
             if fault == Fault::Drop {
                 let _ = client.shutdown(Shutdown::Both);
                 return;
