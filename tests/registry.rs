@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{COMPONENT, CORE, PROXY, all_files, cases, cli_env, module};
-use support::{Auth, Fault, FaultProxy, PASS, Registry as Server, Rule, USER};
+use support::{Auth, Fault, FaultProxy, PASS, Registry as Server, Rule, USER, on_uploads};
 use wasm_image::build::{BuiltImage, ImageBuilder};
 use wasm_image::digest::Digest;
 use wasm_image::image::Image;
@@ -795,23 +795,13 @@ fn an_interrupted_streamed_upload_starts_again_from_the_blob() {
     };
     // Two broken PATCHes: each upload breaks off, is cancelled and starts
     // again with the blob opened afresh; the push succeeds.
-    proxy.set(vec![Rule {
-        method: "PATCH",
-        path_contains: "/blobs/uploads/".into(),
-        fault: Fault::Status500,
-        times: 2,
-    }]);
+    proxy.set(vec![on_uploads("PATCH", Fault::Status500, 2)]);
     let dst = reg(&proxy.host(), "restart/adder:v1", &options);
     let copied = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap();
     assert_eq!(copied.digest, built.manifest_digest);
     assert!(dst.stats().retries >= 2, "{:?}", dst.stats());
     // Connections closed in the middle of a PATCH: the same.
-    proxy.set(vec![Rule {
-        method: "PATCH",
-        path_contains: "/blobs/uploads/".into(),
-        fault: Fault::Drop,
-        times: 2,
-    }]);
+    proxy.set(vec![on_uploads("PATCH", Fault::Drop, 2)]);
     let dst = reg(&proxy.host(), "restart/dropped:v1", &options);
     let copied = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap();
     assert_eq!(copied.digest, built.manifest_digest);
@@ -823,12 +813,7 @@ fn an_interrupted_streamed_upload_starts_again_from_the_blob() {
     assert_eq!(all_files(&src.join("blobs")), all_files(&out.join("blobs")));
     // PATCHes that always break: the push gives up after the retries, says
     // why, and no tag appears.
-    proxy.set(vec![Rule {
-        method: "PATCH",
-        path_contains: "/blobs/uploads/".into(),
-        fault: Fault::Status500,
-        times: u32::MAX,
-    }]);
+    proxy.set(vec![on_uploads("PATCH", Fault::Status500, u32::MAX)]);
     let dst = reg(&proxy.host(), "restart/broken:v1", &options);
     let err = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap_err();
     assert!(
@@ -909,12 +894,7 @@ fn a_registry_that_stops_answering_an_upload_is_left_after_the_read_timeout() {
     // The first PATCH is taken and never answered (the proxy holds it for
     // STALL): after one read timeout of silence it is abandoned, the upload
     // starts again, and the push succeeds well before the proxy lets go.
-    proxy.set(vec![Rule {
-        method: "PATCH",
-        path_contains: "/blobs/uploads/".into(),
-        fault: Fault::Stall,
-        times: 1,
-    }]);
+    proxy.set(vec![on_uploads("PATCH", Fault::Stall, 1)]);
     let dst = reg(&proxy.host(), "stall/big:v1", &options);
     let started = Instant::now();
     let copied = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap();
@@ -926,12 +906,7 @@ fn a_registry_that_stops_answering_an_upload_is_left_after_the_read_timeout() {
         started.elapsed()
     );
     // Always stalled: the push fails, saying so, after the retries.
-    proxy.set(vec![Rule {
-        method: "PATCH",
-        path_contains: "/blobs/uploads/".into(),
-        fault: Fault::Stall,
-        times: u32::MAX,
-    }]);
+    proxy.set(vec![on_uploads("PATCH", Fault::Stall, u32::MAX)]);
     let dst = reg(&proxy.host(), "stall/never:v1", &options);
     let err = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap_err();
     assert!(err.to_string().contains("did not answer for 1 s"), "{err}");
@@ -953,12 +928,7 @@ fn push_through_faults_never_leaves_a_tag_on_missing_blobs() {
     };
     let layout = Layout::open(&src).unwrap();
     // Every blob upload fails: the push fails and no tag appears.
-    proxy.set(vec![Rule {
-        method: "PUT",
-        path_contains: "/blobs/uploads/".into(),
-        fault: Fault::Status500,
-        times: u32::MAX,
-    }]);
+    proxy.set(vec![on_uploads("PUT", Fault::Status500, u32::MAX)]);
     let dst = reg(&proxy.host(), "pushfaults/filter:v1", &options);
     let err = transfer::push(&layout, &Selector::Only, &dst, &mut Quiet).unwrap_err();
     assert!(err.to_string().contains("HTTP 500"), "{err}");
@@ -971,12 +941,7 @@ fn push_through_faults_never_leaves_a_tag_on_missing_blobs() {
     );
     // 500 twice on each upload then 200: the push recovers.
     proxy.set(vec![
-        Rule {
-            method: "POST",
-            path_contains: "/blobs/uploads/".into(),
-            fault: Fault::Status500,
-            times: 2,
-        },
+        on_uploads("POST", Fault::Status500, 2),
         Rule {
             method: "PUT",
             path_contains: "/manifests/".into(),

@@ -527,16 +527,12 @@ impl Client {
                 "manifest {reference} is {len} bytes, over the limit of {MAX_MANIFEST_BYTES} (MAX_MANIFEST_BYTES)"
             )));
         }
-        let mut bytes = Vec::new();
-        response
-            .take(MAX_MANIFEST_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| self.protocol(format!("reading manifest {reference}: {e}")))?;
-        if bytes.len() as u64 > MAX_MANIFEST_BYTES {
-            return Err(self.protocol(format!(
-                "manifest {reference} is over the limit of {MAX_MANIFEST_BYTES} bytes (MAX_MANIFEST_BYTES)"
-            )));
-        }
+        let bytes = self.read_bounded(
+            response,
+            MAX_MANIFEST_BYTES,
+            "MAX_MANIFEST_BYTES",
+            &format!("manifest {reference}"),
+        )?;
         let wanted = expected.cloned().or(announced);
         let algorithm = wanted
             .as_ref()
@@ -1126,6 +1122,18 @@ impl Client {
             .get(header::LINK)
             .and_then(|v| v.to_str().ok())
             .and_then(next_link);
+        Ok((self.read_bounded(response, limit, limit_name, what)?, next))
+    }
+
+    /// A response body, read up to `limit` bytes; more is an error naming
+    /// `limit_name`.
+    fn read_bounded(
+        &self,
+        response: Response,
+        limit: u64,
+        limit_name: &str,
+        what: &str,
+    ) -> Result<Vec<u8>, RegistryError> {
         let mut body = Vec::new();
         response
             .take(limit + 1)
@@ -1136,7 +1144,7 @@ impl Client {
                 "{what} is over the limit of {limit} bytes ({limit_name})"
             )));
         }
-        Ok((body, next))
+        Ok(body)
     }
 
     /// The repository's tags, following `Link` pagination (bounded).

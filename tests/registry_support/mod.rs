@@ -461,6 +461,16 @@ pub struct Rule {
     pub times: u32,
 }
 
+/// A rule for requests of `method` to blob upload sessions.
+pub fn on_uploads(method: &'static str, fault: Fault, times: u32) -> Rule {
+    Rule {
+        method,
+        path_contains: "/blobs/uploads/".into(),
+        fault,
+        times,
+    }
+}
+
 /// A fault-injecting proxy on 127.0.0.1 in front of a registry.
 pub struct FaultProxy {
     pub port: u16,
