@@ -4,6 +4,8 @@
 //! bearer authentication, skopeo interop both ways, and faults injected by a
 //! proxy (wrong bytes, truncation, 500s, broken and stalled connections).
 
+#[path = "../benches/common/mod.rs"]
+mod bench_inputs;
 mod common;
 #[path = "registry_support/mod.rs"]
 mod support;
@@ -861,23 +863,7 @@ fn a_registry_that_stops_answering_an_upload_is_left_after_the_read_timeout() {
     let dir = tempfile::tempdir().unwrap();
     // A 2 MiB module (a custom section): streamed, and its request's own
     // deadline (read timeout + size at 64 KiB/s) is over 30 s.
-    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
-    let payload = 2usize << 20;
-    let name = b"pad";
-    let mut len = payload + 1 + name.len();
-    wasm.push(0);
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            wasm.push(byte);
-            break;
-        }
-        wasm.push(byte | 0x80);
-    }
-    wasm.push(name.len() as u8);
-    wasm.extend_from_slice(name);
-    wasm.extend((0..payload).map(|i| (i % 251) as u8));
+    let wasm = bench_inputs::module(2 << 20, 0);
     let module_path = dir.path().join("big.wasm");
     fs::write(&module_path, &wasm).unwrap();
     let src = dir.path().join("src");

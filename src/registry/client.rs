@@ -7,10 +7,9 @@
 //! retries with exponential backoff on 5xx, 429 and broken connections, a
 //! bounded number of times. Those request bodies are in memory (small), so a
 //! retry resends them exactly. The bytes of a large blob are streamed
-//! ([`Client::upload_blob`]); an upload that breaks off is started again by
-//! the caller that can read the blob again ([`transfer`](super::transfer)
-//! from its source store, the registry store from the blobs it holds in
-//! memory), a stream read once cannot be.
+//! ([`Client::upload_blob`]); an upload that breaks off is started again
+//! from the blob opened afresh ([`Client::upload_blob_from`]), which a
+//! stream that can be read only once cannot be.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -150,6 +149,10 @@ enum Patch {
     /// The request failed.
     Failed(RegistryError),
 }
+
+/// Opens the bytes of a blob from their start, once per attempt of an
+/// upload ([`Client::upload_blob_from`]).
+pub type OpenBlob<'o, 's> = dyn FnMut() -> Result<Box<dyn Read + 's>, RegistryError> + 'o;
 
 /// A manifest as the registry served it.
 #[derive(Debug, Clone)]
@@ -618,13 +621,13 @@ impl Client {
 
     /// Pushes a blob: nothing if the registry has it, a cross-repository
     /// mount if `mount_from` names a repository of the same registry that
-    /// has it, else an upload ([`Client::upload_blob`]).
-    pub fn push_blob(
+    /// has it, else an upload ([`Client::upload_blob_from`], from `open`).
+    pub fn push_blob<'s>(
         &self,
         repository: &str,
         digest: &Digest,
         size: u64,
-        content: &mut dyn Read,
+        open: &mut OpenBlob<'_, 's>,
         mount_from: Option<&str>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<BlobPush, RegistryError> {
@@ -638,8 +641,50 @@ impl Client {
             progress(size);
             return Ok(BlobPush::Mounted);
         }
-        self.upload_blob(repository, digest, size, content, progress)?;
+        self.upload_blob_from(repository, digest, size, open, progress)?;
         Ok(BlobPush::Uploaded)
+    }
+
+    /// [`Client::upload_blob`] of the bytes `open` gives, started again
+    /// with the bytes opened afresh when the upload is interrupted
+    /// ([`RegistryError::UploadInterrupted`]), up to
+    /// [`Options::retries`](super::Options) times with backoff (each counted
+    /// in [`Stats::retries`]). `progress` never goes back nor counts a byte
+    /// twice. When `open` fails on a new start, the interruption is
+    /// returned (a caller that wants no new start makes `open` fail).
+    pub fn upload_blob_from<'s>(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        size: u64,
+        open: &mut OpenBlob<'_, 's>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), RegistryError> {
+        let mut reported = 0u64;
+        let mut content = open()?;
+        let mut attempt = 0;
+        loop {
+            let mut this_attempt = 0u64;
+            let mut report = |n: u64| {
+                this_attempt += n;
+                if this_attempt > reported {
+                    progress(this_attempt - reported);
+                    reported = this_attempt;
+                }
+            };
+            match self.upload_blob(repository, digest, size, &mut content, &mut report) {
+                Err(e @ RegistryError::UploadInterrupted { .. }) if attempt < self.retries => {
+                    bump(&self.stats.retries, 1);
+                    std::thread::sleep(self.backoff(attempt));
+                    attempt += 1;
+                    content = match open() {
+                        Ok(c) => c,
+                        Err(_) => return Err(e),
+                    };
+                }
+                other => return other,
+            }
+        }
     }
 
     /// `HEAD` of a blob with the push scope (so a bearer token fetched for
@@ -701,10 +746,9 @@ impl Client {
     /// bytes never go with the `POST`.)
     ///
     /// Bytes already streamed cannot be sent again from `content`: when a
-    /// `PATCH` breaks off (connection lost, 5xx, 429, 401) the error is
-    /// [`RegistryError::UploadInterrupted`], and the caller may start again
-    /// with the blob opened afresh ([`transfer`](super::transfer) does, up to
-    /// [`Options::retries`](super::Options) times).
+    /// `PATCH` breaks off (connection lost, 5xx, 429, 401, or silence for
+    /// the read timeout) the error is [`RegistryError::UploadInterrupted`];
+    /// [`Client::upload_blob_from`] starts again with the blob opened afresh.
     pub fn upload_blob(
         &self,
         repository: &str,
@@ -950,17 +994,6 @@ impl Client {
                 source,
             })),
         }
-    }
-
-    /// The delay before starting an interrupted upload again for the
-    /// `attempt`-th time (from 0), or `None` once the retries are spent.
-    /// Counts the restart in [`Stats::retries`].
-    pub fn upload_restart_delay(&self, attempt: u32) -> Option<Duration> {
-        if attempt >= self.retries {
-            return None;
-        }
-        bump(&self.stats.retries, 1);
-        Some(self.backoff(attempt))
     }
 
     /// Abandons an upload session (best effort).

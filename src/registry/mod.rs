@@ -172,7 +172,7 @@ pub enum RegistryError {
     /// A streamed blob upload broke off (connection lost, 5xx, 429, 401 on
     /// its `PATCH`); the session was cancelled. The bytes sent cannot be sent
     /// again from the same stream: start the upload again with the blob
-    /// opened afresh ([`Client::upload_restart_delay`] says when).
+    /// opened afresh ([`Client::upload_blob_from`] does).
     #[error("{url}: upload interrupted: {source}{}", interrupted_hint(source))]
     UploadInterrupted {
         /// The upload URL (without its query).

@@ -359,29 +359,14 @@ impl Registry {
         for (digest, bytes) in others {
             let repository = self.reference.repository.clone();
             // The bytes are in memory: an interrupted upload starts again from them.
-            let mut attempt = 0;
-            loop {
-                match self.client.push_blob(
-                    &repository,
-                    &digest,
-                    bytes.len() as u64,
-                    &mut bytes.as_slice(),
-                    None,
-                    &mut |_| {},
-                ) {
-                    Ok(_) => break,
-                    Err(e @ RegistryError::UploadInterrupted { .. }) => {
-                        match self.client.upload_restart_delay(attempt) {
-                            Some(delay) => {
-                                std::thread::sleep(delay);
-                                attempt += 1;
-                            }
-                            None => return Err(e),
-                        }
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+            self.client.push_blob(
+                &repository,
+                &digest,
+                bytes.len() as u64,
+                &mut || Ok(Box::new(bytes.as_slice())),
+                None,
+                &mut |_| {},
+            )?;
         }
         Ok(())
     }
@@ -485,7 +470,7 @@ impl ImageStore for Registry {
             let fetched = self
                 .client
                 .get_manifest(self.repository(), digest.as_str(), Some(digest))
-                .map_err(|e| e.into_store(&what))?;
+                .map_err(|e| missing_or(e, digest, &what))?;
             return Ok(Box::new(std::io::Cursor::new(fetched.bytes)));
         }
         let manifest = self.reference_manifest().map_err(|e| e.into_store(&what))?;
@@ -497,13 +482,7 @@ impl ImageStore for Registry {
         let reader = self
             .client
             .open_blob(&self.reference.repository, digest, self.known_size(digest))
-            .map_err(|e| {
-                if e.status() == Some(404) {
-                    StoreError::BlobNotFound(digest.clone())
-                } else {
-                    e.into_store(&what)
-                }
-            })?;
+            .map_err(|e| missing_or(e, digest, &what))?;
         Ok(Box::new(reader))
     }
 
@@ -563,13 +542,7 @@ impl ImageStore for Registry {
         let fetched = self
             .client
             .get_manifest(self.repository(), digest.as_str(), Some(digest))
-            .map_err(|e| {
-                if e.status() == Some(404) {
-                    StoreError::BlobNotFound(digest.clone())
-                } else {
-                    e.into_store(&what)
-                }
-            })?;
+            .map_err(|e| missing_or(e, digest, &what))?;
         self.remember(&fetched);
         Ok(Some(fetched.bytes))
     }
@@ -579,6 +552,16 @@ impl ImageStore for Registry {
         self.client
             .get_referrers(self.repository(), subject)
             .map_err(|e| e.into_store(&what))
+    }
+}
+
+/// A registry's 404 for `digest` as [`StoreError::BlobNotFound`]; any other
+/// failure as a store error about `what`.
+fn missing_or(e: RegistryError, digest: &Digest, what: &str) -> StoreError {
+    if e.status() == Some(404) {
+        StoreError::BlobNotFound(digest.clone())
+    } else {
+        e.into_store(what)
     }
 }
 
@@ -604,8 +587,21 @@ impl WritableStore for Registry {
         }
         if size > MAX_MANIFEST_BYTES {
             let repository = self.reference.repository.clone();
+            let mut once = Some(Box::new(content) as Box<dyn Read + '_>);
             self.client
-                .push_blob(&repository, digest, size, content, None, &mut |_| {})
+                .push_blob(
+                    &repository,
+                    digest,
+                    size,
+                    // A stream is read once: an interrupted upload is not started again.
+                    &mut || {
+                        once.take().ok_or_else(|| {
+                            RegistryError::Unsupported("the blob can be read only once".into())
+                        })
+                    },
+                    None,
+                    &mut |_| {},
+                )
                 .map_err(|e| e.into_store(&what))?;
             return Ok(());
         }

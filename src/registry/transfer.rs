@@ -16,9 +16,8 @@ use std::collections::BTreeSet;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
 
-use super::client::BlobPush;
+use super::client::{BlobPush, OpenBlob};
 use super::{Registry, RegistryError};
 use crate::digest::Digest;
 use crate::limits::MAX_MANIFEST_BYTES;
@@ -55,12 +54,13 @@ pub trait Sink {
     fn try_mount(&mut self, _digest: &Digest) -> Result<bool, RegistryError> {
         Ok(false)
     }
-    /// Stores a blob from a stream, verifying digest and size.
-    fn put_blob(
+    /// Stores a blob from the stream `open` gives, verifying digest and
+    /// size (a registry opens it again to start an interrupted upload again).
+    fn put_blob<'s>(
         &mut self,
         digest: &Digest,
         size: u64,
-        content: &mut dyn Read,
+        open: &mut OpenBlob<'_, 's>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), RegistryError>;
     /// Stores the manifest (its blobs are all present by now) under `tag`.
@@ -73,11 +73,6 @@ pub trait Sink {
     ) -> Result<(), RegistryError>;
     /// Makes the writes visible.
     fn commit(&mut self) -> Result<(), RegistryError>;
-    /// After [`RegistryError::UploadInterrupted`]: how long to wait before
-    /// the `attempt`-th new start (from 0) of the blob, or `None` to give up.
-    fn upload_restart_delay(&mut self, _attempt: u32) -> Option<Duration> {
-        None
-    }
     /// The sink's blob operations for several threads at once, if it has them.
     fn shared(&self) -> Option<Shared<'_>> {
         None
@@ -96,15 +91,16 @@ impl Sink for StoreSink<'_> {
         Ok(self.0.blob_size(digest)? == Some(size))
     }
 
-    fn put_blob(
+    fn put_blob<'s>(
         &mut self,
         digest: &Digest,
         size: u64,
-        content: &mut dyn Read,
+        open: &mut OpenBlob<'_, 's>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), RegistryError> {
+        let mut content = open()?;
         let mut counting = Counting {
-            inner: content,
+            inner: &mut content,
             progress,
         };
         Ok(self.0.put_blob(digest, size, &mut counting)?)
@@ -185,18 +181,18 @@ impl RegistrySink<'_> {
         }
     }
 
-    fn upload(
+    fn upload<'s>(
         &self,
         digest: &Digest,
         size: u64,
-        content: &mut dyn Read,
+        open: &mut OpenBlob<'_, 's>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), RegistryError> {
-        self.registry.client().upload_blob(
+        self.registry.client().upload_blob_from(
             &self.registry.reference().repository,
             digest,
             size,
-            content,
+            open,
             progress,
         )
     }
@@ -207,10 +203,6 @@ impl Sink for RegistrySink<'_> {
         self.registry.reference().to_string()
     }
 
-    fn upload_restart_delay(&mut self, attempt: u32) -> Option<Duration> {
-        self.registry.client().upload_restart_delay(attempt)
-    }
-
     fn has_blob(&mut self, digest: &Digest, size: u64) -> Result<bool, RegistryError> {
         self.has(digest, size)
     }
@@ -219,14 +211,14 @@ impl Sink for RegistrySink<'_> {
         self.mount(digest)
     }
 
-    fn put_blob(
+    fn put_blob<'s>(
         &mut self,
         digest: &Digest,
         size: u64,
-        content: &mut dyn Read,
+        open: &mut OpenBlob<'_, 's>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), RegistryError> {
-        self.upload(digest, size, content, progress)
+        self.upload(digest, size, open, progress)
     }
 
     fn shared(&self) -> Option<Shared<'_>> {
@@ -354,14 +346,11 @@ enum Event {
 trait BlobDst {
     fn has_blob(&self, digest: &Digest, size: u64) -> Result<bool, RegistryError>;
     fn try_mount(&self, digest: &Digest) -> Result<bool, RegistryError>;
-    fn restart_delay(&self, _attempt: u32) -> Option<Duration> {
-        None
-    }
-    fn put_blob(
+    fn put_blob<'s>(
         &self,
         digest: &Digest,
         size: u64,
-        content: &mut dyn Read,
+        open: &mut OpenBlob<'_, 's>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), RegistryError>;
 }
@@ -376,19 +365,14 @@ impl BlobDst for Exclusive<'_> {
     fn try_mount(&self, digest: &Digest) -> Result<bool, RegistryError> {
         self.0.borrow_mut().try_mount(digest)
     }
-    fn restart_delay(&self, attempt: u32) -> Option<Duration> {
-        self.0.borrow_mut().upload_restart_delay(attempt)
-    }
-    fn put_blob(
+    fn put_blob<'s>(
         &self,
         digest: &Digest,
         size: u64,
-        content: &mut dyn Read,
+        open: &mut OpenBlob<'_, 's>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), RegistryError> {
-        self.0
-            .borrow_mut()
-            .put_blob(digest, size, content, progress)
+        self.0.borrow_mut().put_blob(digest, size, open, progress)
     }
 }
 
@@ -402,17 +386,14 @@ impl BlobDst for SharedRegistry<'_> {
     fn try_mount(&self, digest: &Digest) -> Result<bool, RegistryError> {
         self.0.mount(digest)
     }
-    fn restart_delay(&self, attempt: u32) -> Option<Duration> {
-        self.0.registry.client().upload_restart_delay(attempt)
-    }
-    fn put_blob(
+    fn put_blob<'s>(
         &self,
         digest: &Digest,
         size: u64,
-        content: &mut dyn Read,
+        open: &mut OpenBlob<'_, 's>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), RegistryError> {
-        self.0.upload(digest, size, content, progress)
+        self.0.upload(digest, size, open, progress)
     }
 }
 
@@ -427,15 +408,16 @@ impl BlobDst for SharedStore<'_> {
     fn try_mount(&self, _digest: &Digest) -> Result<bool, RegistryError> {
         Ok(false)
     }
-    fn put_blob(
+    fn put_blob<'s>(
         &self,
         digest: &Digest,
         size: u64,
-        content: &mut dyn Read,
+        open: &mut OpenBlob<'_, 's>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), RegistryError> {
+        let mut content = open()?;
         let mut counting = Counting {
-            inner: content,
+            inner: &mut content,
             progress,
         };
         Ok(self.0.put_blob_shared(digest, size, &mut counting)?)
@@ -459,36 +441,16 @@ fn move_blob(
         progress(size);
         return Ok("mounted");
     }
-    // An interrupted upload starts again from a freshly opened blob; the
-    // progress reported never goes back nor counts a byte twice.
-    let mut reported = 0u64;
-    let mut attempt = 0;
-    loop {
-        let mut reader = src.open_blob(digest)?;
-        let mut this_attempt = 0u64;
-        let mut report = |n: u64| {
-            this_attempt += n;
-            if this_attempt > reported {
-                progress(this_attempt - reported);
-                reported = this_attempt;
-            }
-        };
-        match dst.put_blob(digest, size, &mut reader, &mut report) {
-            Ok(()) => return Ok("copied"),
-            // Not started again once another blob has failed the transfer.
-            Err(e @ RegistryError::UploadInterrupted { .. }) if stop.load(Ordering::Relaxed) => {
-                return Err(e);
-            }
-            Err(e @ RegistryError::UploadInterrupted { .. }) => match dst.restart_delay(attempt) {
-                Some(delay) => {
-                    std::thread::sleep(delay);
-                    attempt += 1;
-                }
-                None => return Err(e),
-            },
-            Err(e) => return Err(e),
+    // Opened again for each new start of an interrupted upload, but not
+    // once another blob has failed the transfer.
+    let mut open = || -> Result<Box<dyn Read + '_>, RegistryError> {
+        if stop.load(Ordering::Relaxed) {
+            return Err(RegistryError::Unsupported("the transfer stopped".into()));
         }
-    }
+        Ok(src.open_blob(digest)?)
+    };
+    dst.put_blob(digest, size, &mut open, progress)?;
+    Ok("copied")
 }
 
 fn count(copied: &mut Copied, how: &str, size: u64) {
